@@ -1,0 +1,207 @@
+#include "instance.h"
+
+#include "api/api.h"
+#include "api/http/server.h"
+#include "auth/authservice.h"
+#include "auth/loginthrottle.h"
+#include "auth/tokens.h"
+#include "auth/userrepository.h"
+#include "core/logging.h"
+#include "db/database.h"
+#include "db/migrator.h"
+#include "db/transaction.h"
+
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QRandomGenerator>
+#include <QSslCertificate>
+#include <QSslKey>
+
+#include <stdexcept>
+
+namespace qfc {
+
+namespace {
+
+constexpr int kMaintenanceIntervalMs = 3600 * 1000;
+
+QString spoolDir(const Settings &s)
+{
+    return QDir(s.dataDir()).filePath(u"tmp/uploads"_qs);
+}
+
+QString randomPassword()
+{
+    static const char alphabet[] = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    QString out;
+    auto *rng = QRandomGenerator::system();
+    for (int i = 0; i < 20; ++i)
+        out.append(QLatin1Char(alphabet[rng->bounded(int(sizeof alphabet) - 1)]));
+    return out;
+}
+
+QSslConfiguration tlsConfiguration(const Settings &s)
+{
+    QFile certFile(s.text(u"server/tls_certificate"_qs));
+    QFile keyFile(s.text(u"server/tls_private_key"_qs));
+    if (!certFile.open(QIODevice::ReadOnly) || !keyFile.open(QIODevice::ReadOnly))
+        throw std::runtime_error("cannot read the TLS certificate or key");
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certFile.readAll(), QSsl::Pem);
+    const QByteArray keyData = keyFile.readAll();
+    QSslKey key(keyData, QSsl::Rsa, QSsl::Pem);
+    if (key.isNull())
+        key = QSslKey(keyData, QSsl::Ec, QSsl::Pem);
+    if (chain.isEmpty() || key.isNull())
+        throw std::runtime_error("the TLS certificate or key is not valid PEM");
+    QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+    conf.setLocalCertificateChain(chain);
+    conf.setPrivateKey(key);
+    conf.setPeerVerifyMode(QSslSocket::VerifyNone);
+    return conf;
+}
+
+} // namespace
+
+Instance::Instance(Settings settings, QObject *parent)
+    : QObject(parent), m_settings(std::move(settings))
+{
+    m_maintenance.setInterval(kMaintenanceIntervalMs);
+    connect(&m_maintenance, &QTimer::timeout, this, &Instance::maintenance);
+}
+
+Instance::~Instance()
+{
+    stop();
+}
+
+AuthService::Options Instance::authOptions(const Settings &s)
+{
+    AuthService::Options o;
+    o.tokenLifetimeUs = s.integer(u"auth/token_lifetime_hours"_qs) * 3600LL * 1000000;
+    o.passwordIterations = int(s.integer(u"auth/password_iterations"_qs));
+    o.throttle.userFailures = int(s.integer(u"auth/throttle_user_failures"_qs));
+    o.throttle.userWindowUs = s.integer(u"auth/throttle_user_window_seconds"_qs) * 1000000;
+    o.throttle.addressFailures = int(s.integer(u"auth/throttle_address_failures"_qs));
+    o.throttle.addressWindowUs = s.integer(u"auth/throttle_address_window_seconds"_qs) * 1000000;
+    return o;
+}
+
+std::unique_ptr<db::Database> Instance::openDatabase(const Settings &s)
+{
+    if (!QDir().mkpath(s.dataDir()))
+        throw std::runtime_error("cannot create the data directory " + s.dataDir().toStdString());
+    return std::make_unique<db::Database>(s.databaseUrl(), s.dataDir(),
+                                          int(s.integer(u"database/busy_timeout_ms"_qs)));
+}
+
+void Instance::prepareDataDir()
+{
+    const QString spool = spoolDir(m_settings);
+    if (!QDir().mkpath(spool))
+        throw std::runtime_error("cannot create " + spool.toStdString());
+    // Upload spool files left by a crash are never referenced: remove them.
+    QDirIterator it(spool, QDir::Files);
+    while (it.hasNext())
+        QFile::remove(it.next());
+}
+
+std::optional<QString> Instance::ensureAdministrator(db::Database &database, AuthService &auth,
+                                                     const QString &username)
+{
+    if (users::countSuperusers(database.connection()) > 0)
+        return std::nullopt;
+    const QString password = randomPassword();
+    const QString hash = auth.hashPassword(password);
+    db::Transaction tx(database, db::Transaction::Write);
+    if (users::countSuperusers(tx.connection()) > 0
+        || users::usernameTaken(tx.connection(), username))
+        return std::nullopt; // another node was first, or the name is in use
+    User admin;
+    admin.username = username;
+    admin.isStaff = true;
+    admin.isSuperuser = true;
+    admin.password = hash;
+    users::insert(tx.connection(), admin);
+    tx.commit();
+    qCInfo(lcServer) << "created the first administrator" << username;
+    return password;
+}
+
+Services Instance::services()
+{
+    return Services{m_settings, *m_database, *m_auth};
+}
+
+void Instance::start(bool migrate)
+{
+    QDir().mkpath(m_settings.dataDir());
+    prepareDataDir();
+    m_database = openDatabase(m_settings);
+    qCInfo(lcServer).noquote() << "database:" << m_database->describe();
+    db::Migrator migrator(*m_database);
+    if (migrate)
+        migrator.migrate();
+    migrator.verifyCurrent();
+    m_auth = std::make_unique<AuthService>(*m_database, authOptions(m_settings));
+    m_adminPassword =
+        ensureAdministrator(*m_database, *m_auth, m_settings.text(u"auth/admin_username"_qs));
+
+    m_api = std::make_unique<api::Api>(services());
+    http::Server::Options o;
+    o.address = m_settings.listenAddress();
+    o.port = m_settings.listenPort();
+    o.ioThreads = int(m_settings.integer(u"server/io_threads"_qs));
+    o.handlerThreads = int(m_settings.integer(u"server/handler_threads"_qs));
+    o.maxHeaderBytes = m_settings.integer(u"server/max_header_bytes"_qs);
+    o.idleTimeoutMs = int(m_settings.integer(u"server/idle_timeout_seconds"_qs) * 1000);
+    o.readTimeoutMs = int(m_settings.integer(u"server/read_timeout_seconds"_qs) * 1000);
+    o.spoolDir = spoolDir(m_settings);
+    o.trustedProxies = m_settings.trustedProxies();
+    o.publicUrl = m_settings.publicUrl();
+    o.accessLog = m_settings.flag(u"log/access_log"_qs);
+    o.serverHeader = "qfc/" QFC_VERSION;
+    if (!m_settings.text(u"server/tls_certificate"_qs).isEmpty())
+        o.tls = tlsConfiguration(m_settings);
+    m_http = std::make_unique<http::Server>(o, m_api.get());
+    QString error;
+    if (!m_http->listen(&error))
+        throw std::runtime_error(QStringLiteral("cannot listen on %1: %2")
+                                     .arg(m_settings.text(u"server/listen"_qs), error)
+                                     .toStdString());
+    m_maintenance.start();
+    qCInfo(lcServer).noquote()
+        << QStringLiteral("serving on %1:%2").arg(o.address.toString()).arg(m_http->port());
+}
+
+void Instance::stop()
+{
+    m_maintenance.stop();
+    if (m_http) {
+        m_http->close();
+        m_http.reset();
+    }
+    m_api.reset();
+    m_auth.reset();
+    m_database.reset();
+}
+
+quint16 Instance::port() const
+{
+    return m_http ? m_http->port() : 0;
+}
+
+void Instance::maintenance()
+{
+    try {
+        QSqlDatabase db = m_database->connection();
+        const int purged = tokens::purgeExpired(db, 7LL * 24 * 3600 * 1000000);
+        LoginThrottle(authOptions(m_settings).throttle).purge(db);
+        if (purged > 0)
+            qCInfo(lcAuth) << "removed" << purged << "expired tokens";
+    } catch (const std::exception &e) {
+        qCWarning(lcServer) << "maintenance failed:" << e.what();
+    }
+}
+
+} // namespace qfc
