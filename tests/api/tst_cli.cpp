@@ -1,0 +1,279 @@
+// The qfc-server command line as operators and the README use it: a real process each time.
+#include "db/database.h"
+#include "db/query.h"
+#include "testenv.h"
+#include "testserver.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace qfc::test;
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run qfcServer(const QStringList &args, const QByteArray &stdinData = {},
+              const QHash<QString, QString> &env = {})
+{
+    QProcess p;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    for (const QString &k : e.keys())
+        if (k.startsWith(u"QFC_") && !k.startsWith(u"QFC_TEST_"))
+            e.remove(k);
+    e.insert(u"QFC_PASSWORD_ITERATIONS"_qs, u"1000"_qs);
+    e.insert(u"LANG"_qs, u"C.UTF-8"_qs);
+    e.remove(u"LC_ALL"_qs);
+    e.remove(u"LANGUAGE"_qs);
+    for (auto it = env.cbegin(); it != env.cend(); ++it)
+        e.insert(it.key(), it.value());
+    p.setProcessEnvironment(e);
+    p.start(serverBinary(), args);
+    p.waitForStarted();
+    p.write(stdinData);
+    p.closeWriteChannel();
+    p.waitForFinished(120000);
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+} // namespace
+
+class tst_Cli final : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_dbUrl;
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY2(QFile::exists(serverBinary()), qPrintable(serverBinary())); }
+
+    void init()
+    {
+        QDir(m_dir.path()).removeRecursively();
+        QDir().mkpath(m_dir.path());
+        m_dbUrl = backend() == Backend::Postgres ? freshDatabaseUrl(m_dir.path()) : QString();
+    }
+
+    void cleanupTestCase() { dropCreatedDatabases(); }
+
+    QStringList dbArgs() const
+    {
+        return m_dbUrl.isEmpty() ? QStringList() : QStringList{u"--database-url"_qs, m_dbUrl};
+    }
+
+    // The README's first command path: first start prints the admin password once; both client
+    // login styles work; a restart keeps everything and prints no new password.
+    void firstStartAndRestart()
+    {
+        ServerProcess server(m_dir.path(), m_dbUrl);
+        QVERIFY2(server.start(), qPrintable(server.output()));
+        const auto m =
+            QRegularExpression(u"username: (\\S+)\\s+password: (\\S+)"_qs).match(server.output());
+        QVERIFY2(m.hasMatch(), qPrintable(server.output()));
+        const QString user = m.captured(1), password = m.captured(2);
+        QCOMPARE(user, u"admin"_qs);
+        QVERIFY(password.size() >= 16);
+        // The password is printed, never logged.
+        QFile log(m_dir.filePath(u"logs/qfc.log"_qs));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QVERIFY(!log.readAll().contains(password.toUtf8()));
+
+        HttpClient sdk(server.baseUrl());
+        const Reply form =
+            sdk.postForm(u"auth/login/"_qs, {{u"username"_qs, user}, {u"password"_qs, password}});
+        QCOMPARE(form.status, 200);
+        HttpClient qfield(server.baseUrl());
+        qfield.setUserAgent("qfield|3.5.0|Tsavo|abc| QGIS/34000");
+        const Reply json = qfield.postJson(u"auth/token/"_qs,
+                                           {{u"username"_qs, user}, {u"password"_qs, password}});
+        QCOMPARE(json.status, 200);
+        qfield.setToken(json.object()[u"token"_qs].toString());
+        QCOMPARE(qfield.get(u"auth/user/"_qs).object()[u"username"_qs].toString(), u"admin"_qs);
+        QCOMPARE(server.stop(), 0);
+
+        ServerProcess again(m_dir.path(), m_dbUrl);
+        QVERIFY2(again.start(), qPrintable(again.output()));
+        QVERIFY(!again.output().contains(u"password:"_qs));
+        HttpClient c(again.baseUrl());
+        c.setToken(json.object()[u"token"_qs].toString());
+        QCOMPARE(c.get(u"auth/user/"_qs).status, 200);
+    }
+
+    void createUserReadsPasswordFromStdin()
+    {
+        Run r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                      u"--username"_qs, u"field-worker"_qs, u"--email"_qs,
+                                      u"fw@example.com"_qs}
+                              + dbArgs(),
+                          "long enough secret\n");
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains(u"field-worker"_qs));
+        // Taken names and addresses are refused.
+        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                  u"--username"_qs, u"Field-Worker"_qs, u"--email"_qs,
+                                  u"x@example.com"_qs}
+                          + dbArgs(),
+                      "pw\n");
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY(r.err.contains(u"taken"_qs));
+        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                  u"--username"_qs, u"other"_qs, u"--email"_qs,
+                                  u"FW@example.com"_qs}
+                          + dbArgs(),
+                      "pw\n");
+        QCOMPARE(r.exitCode, 1);
+        // Bad input.
+        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                  u"--username"_qs, u"1bad"_qs, u"--email"_qs, u"b@example.com"_qs}
+                          + dbArgs(),
+                      "pw\n");
+        QCOMPARE(r.exitCode, 2);
+        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                  u"--username"_qs, u"nopw"_qs, u"--email"_qs, u"n@example.com"_qs}
+                          + dbArgs(),
+                      "");
+        QCOMPARE(r.exitCode, 2);
+
+        ServerProcess server(m_dir.path(), m_dbUrl);
+        QVERIFY2(server.start(), qPrintable(server.output()));
+        HttpClient c(server.baseUrl());
+        QCOMPARE(c.postJson(u"auth/token/"_qs,
+                            {{u"username"_qs, u"field-worker"_qs},
+                             {u"password"_qs, u"long enough secret"_qs}})
+                     .status,
+                 200);
+        // The administrator is still created: the operator's user is not a superuser.
+        QVERIFY(server.output().contains(u"password:"_qs));
+    }
+
+    void createSuperuserBeforeFirstStart()
+    {
+        const Run r = qfcServer(QStringList{u"createsuperuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                            u"--username"_qs, u"boss"_qs, u"--email"_qs,
+                                            u"boss@example.com"_qs}
+                                    + dbArgs(),
+                                "boss secret\n");
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        ServerProcess server(m_dir.path(), m_dbUrl);
+        QVERIFY2(server.start(), qPrintable(server.output()));
+        QVERIFY(!server.output().contains(u"password:"_qs)); // no extra administrator
+        HttpClient c(server.baseUrl());
+        QCOMPARE(c.postJson(u"auth/token/"_qs,
+                            {{u"username"_qs, u"boss"_qs}, {u"password"_qs, u"boss secret"_qs}})
+                     .status,
+                 200);
+    }
+
+    void migrateDryRunThenApply()
+    {
+        Run r = qfcServer(
+            QStringList{u"migrate"_qs, u"--dry-run"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(u"would apply 0001_accounts"_qs), qPrintable(r.out));
+        r = qfcServer(QStringList{u"migrate"_qs, u"--dry-run"_qs, u"--data-dir"_qs, m_dir.path()}
+                      + dbArgs());
+        QVERIFY(r.out.contains(u"would apply 0001_accounts"_qs)); // the dry run changed nothing
+        r = qfcServer(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.contains(u"applied 0001_accounts"_qs));
+        r = qfcServer(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
+        QVERIFY(r.out.contains(u"up to date"_qs));
+    }
+
+    void refusesNewerSchema()
+    {
+        QVERIFY(qfcServer(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs())
+                    .exitCode
+                == 0);
+        // Simulate a newer qfc-server having migrated this database.
+        {
+            const QString url = m_dbUrl.isEmpty() ? u"sqlite:qfc.sqlite3"_qs : m_dbUrl;
+            qfc::db::Database db(url, m_dir.path());
+            qfc::db::Query::run(db.connection(),
+                                u"INSERT INTO schema_migrations (version, name, "
+                                "applied_at) VALUES (999, 'future', 0)"_qs);
+        }
+        ServerProcess server(m_dir.path(), m_dbUrl);
+        QVERIFY(!server.start(20000));
+        QVERIFY2(server.output().contains(u"newer than this qfc-server"_qs),
+                 qPrintable(server.output()));
+    }
+
+    void configurationErrors_data()
+    {
+        QTest::addColumn<QByteArray>("ini");
+        QTest::addColumn<QString>("envName");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("unknown-key-in-file")
+            << QByteArray("[server]\nlistne = 1\n") << QString() << u"server/listne"_qs;
+        QTest::newRow("bad-value-in-file") << QByteArray("[auth]\ntoken_lifetime_hours = soon\n")
+                                           << QString() << u"token_lifetime_hours"_qs;
+        QTest::newRow("unknown-env") << QByteArray() << u"QFC_LISTNE"_qs << u"QFC_LISTNE"_qs;
+    }
+
+    void configurationErrors()
+    {
+        QFETCH(QByteArray, ini);
+        QFETCH(QString, envName);
+        QFETCH(QString, mentions);
+        if (!ini.isEmpty()) {
+            QFile f(m_dir.filePath(u"qfc.ini"_qs));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(ini);
+        }
+        QHash<QString, QString> env;
+        if (!envName.isEmpty())
+            env.insert(envName, u"x"_qs);
+        const Run r = qfcServer(
+            {u"serve"_qs, u"--data-dir"_qs, m_dir.path(), u"--listen"_qs, u"127.0.0.1:0"_qs}, {},
+            env);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(mentions), qPrintable(r.err));
+        QVERIFY(r.err.contains(u"configuration error"_qs));
+    }
+
+    void helpVersionAndSettings()
+    {
+        Run r = qfcServer({u"--version"_qs});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.startsWith(u"qfc-server "_qs));
+        r = qfcServer({u"--help"_qs});
+        QCOMPARE(r.exitCode, 0);
+        for (const char *word : {"serve", "migrate", "createuser", "--data-dir", "--database-url"})
+            QVERIFY2(r.out.contains(QString::fromLatin1(word)), word);
+        r = qfcServer({u"--help-settings"_qs});
+        QVERIFY(r.out.contains(u"QFC_MAX_BODY_BYTES"_qs));
+        r = qfcServer({u"frobnicate"_qs});
+        QCOMPARE(r.exitCode, 2);
+    }
+
+    void translatedMessages_data()
+    {
+        QTest::addColumn<QString>("lang");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("de") << u"de_DE.UTF-8"_qs << u"Befehle"_qs;
+        QTest::newRow("fr") << u"fr_FR.UTF-8"_qs << u"Commandes"_qs;
+        QTest::newRow("en") << u"C.UTF-8"_qs << u"Commands"_qs;
+    }
+
+    void translatedMessages()
+    {
+        QFETCH(QString, lang);
+        QFETCH(QString, expected);
+        const Run r = qfcServer({u"--help"_qs}, {}, {{u"LANG"_qs, lang}});
+        QVERIFY2(r.out.contains(expected), qPrintable(r.out));
+    }
+};
+
+QTEST_GUILESS_MAIN(tst_Cli)
+#include "tst_cli.moc"

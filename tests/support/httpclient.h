@@ -1,0 +1,57 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QList>
+#include <QNetworkAccessManager>
+#include <QPair>
+#include <QUrl>
+
+namespace qfc::test {
+
+// What a client saw.
+struct Reply
+{
+    int status = 0;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+    QString networkError;
+
+    QByteArray header(const QByteArray &name) const;
+    QJsonObject object() const { return QJsonDocument::fromJson(body).object(); }
+    QJsonArray array() const { return QJsonDocument::fromJson(body).array(); }
+    QString code() const { return object().value(u"code"_qs).toString(); }
+};
+
+// A synchronous HTTP client over QNetworkAccessManager (runs a local event loop per request).
+class HttpClient
+{
+public:
+    explicit HttpClient(QUrl base);
+
+    // Sent with every request unless overridden per call.
+    void setToken(const QString &token) { m_token = token; }
+    void setUserAgent(const QByteArray &ua) { m_userAgent = ua; }
+
+    using Headers = QList<QPair<QByteArray, QByteArray>>;
+    Reply get(const QString &path, const Headers &headers = {});
+    Reply head(const QString &path, const Headers &headers = {});
+    Reply del(const QString &path, const Headers &headers = {});
+    Reply postJson(const QString &path, const QJsonObject &body, const Headers &headers = {});
+    Reply postForm(const QString &path, const QList<QPair<QString, QString>> &fields,
+                   const Headers &headers = {});
+    Reply send(const QByteArray &method, const QString &path, const QByteArray &body,
+               const QByteArray &contentType, const Headers &headers = {});
+
+    QUrl url(const QString &path) const;
+
+private:
+    QNetworkAccessManager m_nam;
+    QUrl m_base;
+    QString m_token;
+    QByteArray m_userAgent = "qfc-tests";
+};
+
+} // namespace qfc::test
