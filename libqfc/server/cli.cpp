@@ -1,7 +1,9 @@
 #include "cli.h"
 
+#include "admincommands.h"
 #include "auth/authservice.h"
 #include "auth/userrepository.h"
+#include "clisupport.h"
 #include "core/logging.h"
 #include "core/names.h"
 #include "core/settings.h"
@@ -22,26 +24,6 @@
 namespace qfc::cli {
 
 namespace {
-
-QString tr(const char *text)
-{
-    // lupdate files these calls under the namespace, "qfc::cli".
-    return QCoreApplication::translate("qfc::cli", text);
-}
-
-void out(const QString &text)
-{
-    std::fputs(text.toLocal8Bit().constData(), stdout);
-    std::fputs("\n", stdout);
-    std::fflush(stdout);
-}
-
-void err(const QString &text)
-{
-    std::fputs(text.toLocal8Bit().constData(), stderr);
-    std::fputs("\n", stderr);
-    std::fflush(stderr);
-}
 
 QString usage()
 {
@@ -66,76 +48,10 @@ QString usage()
         "  --version            The version.");
 }
 
-// Parsed `--name value` / `--flag` options after the command.
-struct Options
-{
-    QHash<QString, QString> values;
-    QSet<QString> flags;
-    QString error;
-};
-
-Options parse(const QStringList &args, const QSet<QString> &valueOptions,
-              const QSet<QString> &flagOptions)
-{
-    Options o;
-    for (qsizetype i = 0; i < args.size(); ++i) {
-        QString a = args[i];
-        QString inlineValue;
-        const qsizetype eq = a.indexOf(u'=');
-        if (a.startsWith(u"--") && eq > 0) {
-            inlineValue = a.mid(eq + 1);
-            a = a.left(eq);
-        }
-        if (valueOptions.contains(a)) {
-            if (eq > 0) {
-                o.values.insert(a, inlineValue);
-            } else if (i + 1 < args.size()) {
-                o.values.insert(a, args[++i]);
-            } else {
-                o.error = tr("%1 needs a value").arg(a);
-                return o;
-            }
-        } else if (flagOptions.contains(a) && eq < 0) {
-            o.flags.insert(a);
-        } else {
-            o.error = tr("unknown option %1").arg(args[i]);
-            return o;
-        }
-    }
-    return o;
-}
-
-const QSet<QString> kCommon{u"--data-dir"_qs, u"--database-url"_qs, u"--config"_qs};
-
-Settings loadSettings(const Options &o, QHash<QString, QString> overrides = {})
-{
-    if (o.values.contains(u"--data-dir"_qs))
-        overrides.insert(u"storage/data_dir"_qs, o.values.value(u"--data-dir"_qs));
-    if (o.values.contains(u"--database-url"_qs))
-        overrides.insert(u"database/url"_qs, o.values.value(u"--database-url"_qs));
-    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    QString config = o.values.value(u"--config"_qs, env.value(u"QFC_CONFIG"_qs));
-    if (config.isEmpty()) {
-        // The default file lives in the data directory, which the file cannot move.
-        const Settings probe = Settings::load(QString(), env, overrides);
-        const QString candidate = probe.dataDir() + u"/qfc.ini"_qs;
-        if (QFile::exists(candidate))
-            config = candidate;
-    }
-    return Settings::load(config, env, overrides);
-}
-
-void setUpLogging(const Settings &s)
-{
-    logging::Level level = logging::Level::Info;
-    logging::parseLevel(s.text(u"log/level"_qs), &level);
-    logging::install(level, s.logFile());
-}
-
 int serve(const QStringList &args)
 {
-    const Options o = parse(args, kCommon + QSet<QString>{u"--listen"_qs, u"--public-url"_qs},
-                            {u"--no-migrate"_qs});
+    const Options o =
+        parse(args, QSet<QString>{u"--listen"_qs, u"--public-url"_qs}, {u"--no-migrate"_qs});
     if (!o.error.isEmpty()) {
         err(o.error);
         return 2;
@@ -174,7 +90,7 @@ int serve(const QStringList &args)
 
 int migrate(const QStringList &args)
 {
-    const Options o = parse(args, kCommon, {u"--dry-run"_qs});
+    const Options o = parse(args, {}, {u"--dry-run"_qs});
     if (!o.error.isEmpty()) {
         err(o.error);
         return 2;
@@ -199,7 +115,7 @@ int migrate(const QStringList &args)
 
 int createUser(const QStringList &args, bool superuser)
 {
-    const Options o = parse(args, kCommon + QSet<QString>{u"--username"_qs, u"--email"_qs},
+    const Options o = parse(args, QSet<QString>{u"--username"_qs, u"--email"_qs},
                             {u"--superuser"_qs, u"--staff"_qs});
     if (!o.error.isEmpty()) {
         err(o.error);
@@ -265,7 +181,7 @@ int run(const QStringList &arguments)
     const QStringList args = arguments.mid(1);
     if (args.isEmpty() || args.first() == u"--help" || args.first() == u"-h"
         || args.first() == u"help") {
-        out(usage());
+        out(usage() + u"\n\n"_qs + adminUsage());
         return args.isEmpty() ? 2 : 0;
     }
     if (args.first() == u"--version") {
@@ -280,7 +196,7 @@ int run(const QStringList &arguments)
     const QString command = args.first();
     const QStringList rest = args.mid(1);
     if (rest.contains(u"--help"_qs)) {
-        out(usage());
+        out(usage() + u"\n\n"_qs + adminUsage());
         return 0;
     }
     try {
@@ -292,6 +208,8 @@ int run(const QStringList &arguments)
             return createUser(rest, false);
         if (command == u"createsuperuser")
             return createUser(rest, true);
+        if (const std::optional<int> code = runAdminCommand(command, rest))
+            return *code;
     } catch (const SettingsError &e) {
         err(tr("configuration error: %1").arg(QString::fromUtf8(e.what())));
         return 2;

@@ -186,7 +186,7 @@ private Q_SLOTS:
 
     void upgradesFrozenFixture()
     {
-        runScript(*m_db, qEnvironmentVariable("QFC_TESTS_DIR") + u"/data/db/v0001.sql"_qs);
+        runScript(*m_db, qEnvironmentVariable("QFC_TEST_TESTS_DIR") + u"/data/db/v0001.sql"_qs);
         Migrator m(*m_db);
         QCOMPARE(m.currentVersion(), 1);
         m.migrate();
@@ -209,7 +209,7 @@ private Q_SLOTS:
     {
         Migrator(*m_db).migrate();
         const QString dump = schemaDump(*m_db);
-        const QString ref = qEnvironmentVariable("QFC_TESTS_DIR") + u"/data/schema/"_qs
+        const QString ref = qEnvironmentVariable("QFC_TEST_TESTS_DIR") + u"/data/schema/"_qs
             + qfc::test::backendName() + u".txt"_qs;
         QFile f(ref);
         if (qEnvironmentVariableIsSet("QFC_REGENERATE_REFERENCES")) {

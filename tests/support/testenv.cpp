@@ -88,7 +88,7 @@ void dropCreatedDatabases()
 
 QString serverBinary()
 {
-    return qEnvironmentVariable("QFC_SERVER_BINARY");
+    return qEnvironmentVariable("QFC_TEST_SERVER_BINARY");
 }
 
 QString sharedTestData()

@@ -16,7 +16,7 @@ QString freshDatabaseUrl(const QString &dataDir);
 // Drops the PostgreSQL databases created by freshDatabaseUrl() (best effort, at exit).
 void dropCreatedDatabases();
 
-// Paths CTest passes in: QFC_SERVER_BINARY (qfc-server), QFC_TEST_DATA (shared test data).
+// Paths CTest passes in: QFC_TEST_SERVER_BINARY (qfc-server), QFC_TEST_DATA (shared test data).
 QString serverBinary();
 QString sharedTestData();
 
