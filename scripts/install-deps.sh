@@ -8,7 +8,7 @@ export DEBIAN_FRONTEND=noninteractive
 SERVER="cmake ninja-build g++ pkg-config git ca-certificates curl
  qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev
  libqt6sql6-sqlite libqt6sql6-psql libqt6test6 qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
- qtkeychain-qt6-dev libsodium-dev libcurl4-openssl-dev sqlite3 libsqlite3-dev
+ qtkeychain-qt6-dev libsodium-dev libcurl4-openssl-dev libssl-dev libzip-dev sqlite3 libsqlite3-dev
  clang-format"
 # Worker (Qt 5 + QGIS 3.22) and the GIS tools the tests compare against.
 WORKER="libqgis-dev qgis-providers gdal-bin libgdal-dev"

@@ -5,8 +5,11 @@
 #include "core/clock.h"
 #include "db/database.h"
 #include "db/transaction.h"
+#include "files/filerepository.h"
+#include "files/projectfiles.h"
 #include "pagination.h"
 #include "projects/permissions.h"
+#include "projects/plans.h"
 #include "projects/projectrepository.h"
 #include "projects/projectservice.h"
 #include "projects/projectstate.h"
@@ -180,12 +183,41 @@ http::Response ProjectsHandler::create(Context &ctx)
     if (ctx.hasField(u"seed"_qs) || ctx.hasField(u"xlsform_file"_qs)
         || !ctx.request.files.isEmpty())
         throw ApiError::notSupported(u"Project seeds are not supported."_qs);
-    if (ctx.hasField(u"clone_from_project"_qs))
-        throw ApiError::notSupported(u"Cloning projects is not supported yet."_qs);
-    const projectservice::Input input = readInput(ctx);
+    projectservice::Input input = readInput(ctx);
+    const std::optional<QString> cloneFrom = ctx.stringField(u"clone_from_project"_qs);
     db::Transaction tx(ctx.services.database);
-    Permissions permissions(tx.connection(), &ctx.user());
-    const ProjectAccess created = projectservice::create(tx.connection(), permissions, input);
+    QSqlDatabase db = tx.connection();
+    Permissions permissions(db, &ctx.user());
+    // §7.3 and §19.12: the source's latest file versions are copied server-side; settings the
+    // request leaves unset come from the source.
+    std::optional<ProjectAccess> source;
+    if (cloneFrom) {
+        source = permissions.requireProject(*cloneFrom, ProjectAction::View);
+        if (source->project.isSharedDatasets())
+            throw ApiError::notCloneableProject();
+        const Project &s = source->project;
+        if (!input.description)
+            input.description = s.description;
+        if (!input.projectType && s.projectType != u"shared_datasets")
+            input.projectType = s.projectType;
+        if (!input.isAttachmentDownloadOnDemand)
+            input.isAttachmentDownloadOnDemand = s.isAttachmentDownloadOnDemand;
+        if (!input.hasRestrictedProjectfiles)
+            input.hasRestrictedProjectfiles = s.hasRestrictedProjectfiles;
+        if (!input.overwriteConflicts)
+            input.overwriteConflicts = s.overwriteConflicts;
+    }
+    ProjectAccess created = projectservice::create(db, permissions, input);
+    if (source) {
+        qint64 latestBytes = 0;
+        const QList<files::File> all = files::ofProject(db, source->project.id);
+        for (const files::File &f : all)
+            latestBytes += f.latest().size;
+        if (latestBytes > plans::freeBytes(db, created.project.ownerId))
+            throw ApiError::overQuota();
+        ctx.services.projectFiles.cloneLatest(db, source->project, created.project, ctx.user().id);
+        created.project = *projects::byId(db, created.project.id);
+    }
     tx.commit();
     http::Response r = http::Response::json(toJson(ctx, created.project, created.role), 201);
     return r;

@@ -2,6 +2,7 @@
 
 #include "authhandler.h"
 #include "collaboratorshandler.h"
+#include "fileshandler.h"
 #include "organizationshandler.h"
 #include "projectshandler.h"
 #include "router.h"
@@ -58,6 +59,7 @@ void registerRoutes(Router &r)
     r.add({"PUT",    u"projects/<project_id>/"_qs, T, ProjectsHandler::put,        false, {}, u"Change a project"_qs});
     r.add({"PATCH",  u"projects/<project_id>/"_qs, T, ProjectsHandler::patch,      false, {}, u"Change a project"_qs});
     r.add({"DELETE", u"projects/<project_id>/"_qs, T, ProjectsHandler::remove,     false, {}, u"Delete a project"_qs});
+    r.add({"POST",   u"projects/<project_id>/thumbnail/"_qs, T, FilesHandler::uploadThumbnail, true, {"thumbnail"}, u"Upload the project thumbnail"_qs});
     // Collaborators (§8); a team's name "@org/team" has a slash
     r.add({"GET",    u"collaborators/<project_id>/"_qs,                  T, CollaboratorsHandler::list,   false, {}, u"Collaborators"_qs});
     r.add({"POST",   u"collaborators/<project_id>/"_qs,                  T, CollaboratorsHandler::create, false, {}, u"Add a collaborator"_qs});
@@ -65,6 +67,13 @@ void registerRoutes(Router &r)
     r.add({"PUT",    u"collaborators/<project_id>/<path:username>/"_qs,  T, CollaboratorsHandler::update, false, {}, u"Change a collaborator"_qs});
     r.add({"PATCH",  u"collaborators/<project_id>/<path:username>/"_qs,  T, CollaboratorsHandler::update, false, {}, u"Change a collaborator"_qs});
     r.add({"DELETE", u"collaborators/<project_id>/<path:username>/"_qs,  T, CollaboratorsHandler::remove, false, {}, u"Remove a collaborator"_qs});
+    // Files (§9)
+    r.add({"GET",    u"files/<uuid:project_id>/"_qs,                     T, FilesHandler::list,      false, {}, u"Project files with versions"_qs});
+    r.add({"GET",    u"files/<uuid:project_id>/<path:path>/"_qs,         T, FilesHandler::download,  false, {}, u"Download a file (version)"_qs});
+    r.add({"POST",   u"files/<uuid:project_id>/<path:path>/"_qs,         T, FilesHandler::upload,    true, {"file"}, u"Upload a file"_qs});
+    r.add({"DELETE", u"files/<uuid:project_id>/<path:path>/"_qs,         T, FilesHandler::remove,    false, {}, u"Delete a file or a version"_qs});
+    r.add({"GET",    u"files/metadata/<uuid:project_id>/<path:path>/"_qs, T, FilesHandler::metadata, false, {}, u"A file with its versions"_qs});
+    r.add({"GET",    u"files/thumbnails/<uuid:project_id>/"_qs,          T, FilesHandler::thumbnail, false, {}, u"The project thumbnail"_qs});
     // clang-format on
 }
 

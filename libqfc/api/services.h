@@ -7,6 +7,10 @@ class AuthService;
 namespace db {
 class Database;
 }
+namespace files {
+class FileStore;
+class ProjectFiles;
+} // namespace files
 
 // The domain services a running instance offers its handlers (the composition root fills it).
 struct Services
@@ -14,6 +18,8 @@ struct Services
     const Settings &settings;
     db::Database &database;
     AuthService &auth;
+    files::FileStore &store;
+    files::ProjectFiles &projectFiles;
 };
 
 } // namespace qfc

@@ -200,6 +200,31 @@ void setThumbnail(const QSqlDatabase &db, const QString &id, const QString &sha2
         {{u":s"_qs, sha256}, {u":t"_qs, type}, {u":u"_qs, clock::nowUs()}, {u":id"_qs, id}});
 }
 
+void filesChanged(const QSqlDatabase &db, const QString &id,
+                  const std::optional<QString> &theQgisFileName, qint64 when, bool restricted,
+                  qint64 storageBytes)
+{
+    QString sql = u"UPDATE projects SET data_last_updated_at = :t, file_storage_bytes = :b"_qs;
+    QVariantMap values{{u":t"_qs, when}, {u":b"_qs, storageBytes}, {u":id"_qs, id}};
+    if (restricted) {
+        sql += u", restricted_data_last_updated_at = :rt"_qs;
+        values.insert(u":rt"_qs, when);
+    }
+    if (theQgisFileName) {
+        sql += u", the_qgis_file_name = :q"_qs;
+        values.insert(u":q"_qs,
+                      theQgisFileName->isEmpty() ? db::null() : QVariant(*theQgisFileName));
+    }
+    db::Query::run(db, sql + u" WHERE id = :id"_qs, values);
+}
+
+void lockForUpdate(const QSqlDatabase &db, const QString &id)
+{
+    if (db::dialectOf(db) == db::Dialect::Postgres)
+        db::Query::run(db, u"SELECT id FROM projects WHERE id = :id FOR UPDATE"_qs,
+                       {{u":id"_qs, id}});
+}
+
 qint64 personCollaboratorCount(const QSqlDatabase &db, const QString &projectId)
 {
     return db::Query::scalar(db,

@@ -28,6 +28,15 @@ void remove(const QSqlDatabase &db, const QString &id);
 void setThumbnail(const QSqlDatabase &db, const QString &id, const QString &sha256,
                   const QString &type);
 
+// After a change of the project's files: the QGIS file name (std::nullopt: unchanged, "" clears
+// it), the data timestamps (restricted too when `restricted`) and the storage sum.
+void filesChanged(const QSqlDatabase &db, const QString &id,
+                  const std::optional<QString> &theQgisFileName, qint64 when, bool restricted,
+                  qint64 storageBytes);
+// Locks the project row until the transaction ends (PostgreSQL; SQLite's write transaction
+// already excludes other writers).
+void lockForUpdate(const QSqlDatabase &db, const QString &id);
+
 // Persons collaborating directly on the project (the plan's collaborator cap counts these).
 qint64 personCollaboratorCount(const QSqlDatabase &db, const QString &projectId);
 // Sum of the project storage of every project `ownerId` owns.

@@ -10,6 +10,9 @@
 #include "db/database.h"
 #include "db/migrator.h"
 #include "db/transaction.h"
+#include "files/filerepository.h"
+#include "files/localfilestore.h"
+#include "files/projectfiles.h"
 
 #include <QDir>
 #include <QDirIterator>
@@ -130,7 +133,7 @@ std::optional<QString> Instance::ensureAdministrator(db::Database &database, Aut
 
 Services Instance::services()
 {
-    return Services{m_settings, *m_database, *m_auth};
+    return Services{m_settings, *m_database, *m_auth, *m_store, *m_projectFiles};
 }
 
 void Instance::start(bool migrate)
@@ -144,6 +147,9 @@ void Instance::start(bool migrate)
         migrator.migrate();
     migrator.verifyCurrent();
     m_auth = std::make_unique<AuthService>(*m_database, authOptions(m_settings));
+    m_store = std::make_unique<files::LocalFileStore>(m_settings.dataDir());
+    m_store->cleanTemporaries(0);
+    m_projectFiles = std::make_unique<files::ProjectFiles>(*m_database, *m_store);
     m_adminPassword =
         ensureAdministrator(*m_database, *m_auth, m_settings.text(u"auth/admin_username"_qs));
 
@@ -182,6 +188,8 @@ void Instance::stop()
         m_http.reset();
     }
     m_api.reset();
+    m_projectFiles.reset();
+    m_store.reset();
     m_auth.reset();
     m_database.reset();
 }
@@ -189,6 +197,20 @@ void Instance::stop()
 quint16 Instance::port() const
 {
     return m_http ? m_http->port() : 0;
+}
+
+void Instance::collectGarbage()
+{
+    // Blobs no row refers to any more (deleted files and versions, deleted projects), once they
+    // are older than the grace period (a blob is stored before its row is committed).
+    QSqlDatabase db = m_database->connection();
+    const files::GarbageReport report = m_store->collectGarbage(
+        [&db](const QString &sha256) { return files::isBlobReferenced(db, sha256); },
+        files::FileStore::DefaultGraceSeconds);
+    if (report.removed > 0)
+        qCInfo(lcFiles) << "collected" << report.removed << "unreferenced blobs,"
+                        << report.bytesRemoved << "bytes";
+    m_store->cleanTemporaries(3600);
 }
 
 void Instance::maintenance()
@@ -199,6 +221,7 @@ void Instance::maintenance()
         LoginThrottle(authOptions(m_settings).throttle).purge(db);
         if (purged > 0)
             qCInfo(lcAuth) << "removed" << purged << "expired tokens";
+        collectGarbage();
     } catch (const std::exception &e) {
         qCWarning(lcServer) << "maintenance failed:" << e.what();
     }

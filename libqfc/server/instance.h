@@ -21,6 +21,10 @@ class Server;
 namespace api {
 class Api;
 }
+namespace files {
+class FileStore;
+class ProjectFiles;
+} // namespace files
 
 // One running QFC node: settings, database, services and the HTTP server, wired together.
 // Used by `qfc-server serve` and by the tests' in-process fixture alike.
@@ -45,6 +49,8 @@ public:
     const Settings &settings() const { return m_settings; }
     db::Database &database() { return *m_database; }
     AuthService &auth() { return *m_auth; }
+    files::FileStore &store() { return *m_store; }
+    files::ProjectFiles &projectFiles() { return *m_projectFiles; }
     Services services();
 
     // Opens the database for one-off commands (no HTTP).
@@ -58,10 +64,13 @@ public:
 private:
     void prepareDataDir();
     void maintenance();
+    void collectGarbage();
 
     Settings m_settings;
     std::unique_ptr<db::Database> m_database;
     std::unique_ptr<AuthService> m_auth;
+    std::unique_ptr<files::FileStore> m_store;
+    std::unique_ptr<files::ProjectFiles> m_projectFiles;
     std::unique_ptr<api::Api> m_api;
     std::unique_ptr<http::Server> m_http;
     std::optional<QString> m_adminPassword;

@@ -2,8 +2,11 @@
 // a fresh world of accounts, organizations and projects, over real HTTP.
 #include "auth/tokens.h"
 #include "auth/userrepository.h"
+#include "core/clock.h"
 #include "db/database.h"
 #include "db/transaction.h"
+#include "files/filerepository.h"
+#include "files/filestore.h"
 #include "projects/collaborators.h"
 #include "projects/organizations.h"
 #include "projects/projectrepository.h"
@@ -11,6 +14,7 @@
 #include "testenv.h"
 #include "testserver.h"
 
+#include <QBuffer>
 #include <QFile>
 #include <QRegularExpression>
 #include <QTest>
@@ -115,6 +119,13 @@ World buildWorld(Instance &instance, int row, bool isPublic)
     orgProject.isPublic = isPublic;
     w.orgProject = projects::insert(db, orgProject).id;
     collaborators::add(db, w.orgProject, team.id, ProjectRole::Editor, w.ids[u"org_owner"_qs]);
+    // Every project holds data.gpkg.
+    QBuffer content;
+    content.setData("matrix data");
+    content.open(QIODevice::ReadOnly);
+    const ContentDigest digest = instance.store().putFromDevice(content).digest;
+    for (const QString &pid : {w.personalProject, w.orgProject})
+        files::addVersion(db, pid, u"data.gpkg"_qs, digest, w.ids[u"owner"_qs], clock::nowUs());
     tx.commit();
     return w;
 }
@@ -232,10 +243,21 @@ private Q_SLOTS:
             token = issued.key;
         }
         auto client = m_server->client(token);
-        const Reply r = client->send(
-            method, p,
-            body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson(QJsonDocument::Compact),
-            body.isEmpty() ? QByteArray() : QByteArray("application/json"));
+        Reply r;
+        // Uploads are multipart: a file part, or the thumbnail image.
+        if (method == "POST" && p.startsWith(u"files/")) {
+            r = client->uploadFile(p, "uploaded");
+        } else if (method == "POST" && p.endsWith(u"/thumbnail/")) {
+            const QByteArray png =
+                QByteArray("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x10", 24)
+                + QByteArray(40, '\0');
+            r = client->postMultipart(p, {{"thumbnail", "t.png", png, nullptr, "image/png"}});
+        } else {
+            r = client->send(method, p,
+                             body.isEmpty() ? QByteArray()
+                                            : QJsonDocument(body).toJson(QJsonDocument::Compact),
+                             body.isEmpty() ? QByteArray() : QByteArray("application/json"));
+        }
         const QString got = r.status >= 400 ? QString::number(r.status) + u':' + r.code()
                                             : QString::number(r.status);
         QVERIFY2(got == expected,

@@ -1,6 +1,7 @@
 #include "httpclient.h"
 
 #include <QEventLoop>
+#include <QHttpMultiPart>
 #include <QNetworkReply>
 #include <QTimer>
 #include <QUrlQuery>
@@ -57,6 +58,53 @@ Reply HttpClient::send(const QByteArray &method, const QString &path, const QByt
         r.networkError = reply->errorString();
     reply->deleteLater();
     return r;
+}
+
+Reply HttpClient::postMultipart(const QString &path, const QList<Part> &parts,
+                                const Headers &headers)
+{
+    auto *multi = new QHttpMultiPart(QHttpMultiPart::FormDataType);
+    for (const Part &p : parts) {
+        QHttpPart part;
+        QByteArray disposition = "form-data; name=\"" + p.name + '"';
+        if (!p.fileName.isEmpty())
+            disposition += "; filename=\"" + p.fileName + '"';
+        part.setHeader(QNetworkRequest::ContentDispositionHeader, disposition);
+        if (!p.contentType.isEmpty())
+            part.setHeader(QNetworkRequest::ContentTypeHeader, p.contentType);
+        if (p.device)
+            part.setBodyDevice(p.device);
+        else
+            part.setBody(p.data);
+        multi->append(part);
+    }
+    QNetworkRequest request(url(path));
+    request.setRawHeader("User-Agent", m_userAgent);
+    if (!m_token.isEmpty())
+        request.setRawHeader("Authorization", "Token " + m_token.toLatin1());
+    for (const auto &h : headers)
+        request.setRawHeader(h.first, h.second);
+    QNetworkReply *reply = m_nam.post(request, multi);
+    multi->setParent(reply);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    Reply r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.headers = reply->rawHeaderPairs();
+    r.body = reply->readAll();
+    if (reply->error() != QNetworkReply::NoError && r.status == 0)
+        r.networkError = reply->errorString();
+    reply->deleteLater();
+    return r;
+}
+
+Reply HttpClient::uploadFile(const QString &path, const QByteArray &content,
+                             const QByteArray &fileName)
+{
+    return postMultipart(path,
+                         {{"text", {}, "{}", nullptr, {}},
+                          {"file", fileName, content, nullptr, "application/json"}});
 }
 
 Reply HttpClient::get(const QString &path, const Headers &headers)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QIODevice>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -44,6 +45,21 @@ public:
                    const Headers &headers = {});
     Reply send(const QByteArray &method, const QString &path, const QByteArray &body,
                const QByteArray &contentType, const Headers &headers = {});
+
+    // One part of a multipart/form-data body; `device` (streamed) wins over `data`.
+    struct Part
+    {
+        QByteArray name;
+        QByteArray fileName; // empty: a plain field
+        QByteArray data;
+        QIODevice *device = nullptr;
+        QByteArray contentType;
+    };
+    // Builds the body with QHttpMultiPart, as QField does.
+    Reply postMultipart(const QString &path, const QList<Part> &parts, const Headers &headers = {});
+    // QField's file upload: a "text" part "{}" and the "file" part with a device path as its name.
+    Reply uploadFile(const QString &path, const QByteArray &content,
+                     const QByteArray &fileName = "/storage/emulated/0/QField/file");
 
     QUrl url(const QString &path) const;
 
