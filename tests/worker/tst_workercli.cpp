@@ -12,14 +12,6 @@
 
 namespace {
 
-// The step ids of spec/worker.md §1.5.
-const QStringList PackageSteps{"start_qgis_app",         "download_project_directory",
-                               "qgis_layers_data",       "package_project",
-                               "qfield_layer_data",      "stop_qgis_app",
-                               "upload_packaged_project"};
-const QStringList ApplySteps{"start_qgis_app", "download_project_directory", "apply_deltas",
-                             "stop_qgis_app", "upload_project_directory"};
-
 bool isEmptyDirectory(const QString &path)
 {
     return QDir(path).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot).isEmpty();
@@ -43,8 +35,6 @@ private Q_SLOTS:
     void version();
     void badArguments_data();
     void badArguments();
-    void notImplementedJobTypes_data();
-    void notImplementedJobTypes();
     void cleanupTestCase();
 
 private:
@@ -200,69 +190,6 @@ void tst_WorkerCli::badArguments()
     QVERIFY2(error.contains(errorPart), qPrintable(error));
     QVERIFY(!hasStepMarker(result.standardError));
     QVERIFY(isEmptyDirectory(qgisConfig));
-}
-
-void tst_WorkerCli::notImplementedJobTypes_data()
-{
-    QTest::addColumn<QStringList>("extraArguments");
-    QTest::addColumn<QString>("command");
-    QTest::addColumn<QString>("workflowId");
-    QTest::addColumn<QString>("workflowName");
-    QTest::addColumn<QString>("workflowVersion");
-    QTest::addColumn<QStringList>("stepIds");
-
-    QTest::newRow("package") << QStringList{"--offliner", "pythonmini"} << "package"
-                             << "package_project"
-                             << "Package Project"
-                             << "2.0" << PackageSteps;
-    QTest::newRow("apply_deltas") << QStringList{"--overwrite-conflicts"} << "apply_deltas"
-                                  << "apply_changes"
-                                  << "Apply Changes"
-                                  << "3.0" << ApplySteps;
-}
-
-void tst_WorkerCli::notImplementedJobTypes()
-{
-    QFETCH(QStringList, extraArguments);
-    QFETCH(QString, command);
-    QFETCH(QString, workflowId);
-    QFETCH(QString, workflowName);
-    QFETCH(QString, workflowVersion);
-    QFETCH(QStringList, stepIds);
-
-    WorkerJob job;
-    QVERIFY(job.isValid());
-    QVERIFY(job.addUpstreamDirectory(QStringLiteral("core/delta"), QString()));
-    const QString qgisConfig = job.environment().value(QStringLiteral("QGIS_CUSTOM_CONFIG_PATH"));
-    const WorkerResult result =
-        job.run(QStringList{command, "--project-id", WorkerJob::ProjectId, "--project-file",
-                            "project.qgs", "--workdir", job.workdir()}
-                + extraArguments);
-    m_timings.append({QStringLiteral("not implemented ") + command, result.elapsedMs});
-
-    QCOMPARE(result.exitCode, 0);
-    QVERIFY(result.hasFeedback);
-    const QJsonObject feedback = result.feedback;
-    QCOMPARE(feedback.value("feedback_version").toString(), QStringLiteral("2.0"));
-    QCOMPARE(feedback.value("workflow_id").toString(), workflowId);
-    QCOMPARE(feedback.value("workflow_name").toString(), workflowName);
-    QCOMPARE(feedback.value("workflow_version").toString(), workflowVersion);
-    QCOMPARE(feedback.value("error").toString(),
-             QStringLiteral("Job type \"%1\" is not implemented in this build.").arg(command));
-    QCOMPARE(feedback.value("error_type").toString(), QStringLiteral("UNKNOWN"));
-    QVERIFY(feedback.value("error_class").isString());
-    QVERIFY(feedback.value("error_stack").isString());
-    QCOMPARE(feedback.value("outputs").toObject(), QJsonObject());
-    QStringList ids;
-    for (const QJsonValue &step : feedback.value("steps").toArray()) {
-        ids << step.toObject().value("id").toString();
-        QCOMPARE(step.toObject().value("stage").toInt(-1), 0);
-        QCOMPARE(step.toObject().value("returns").toObject(), QJsonObject());
-    }
-    QCOMPARE(ids, stepIds);
-    QVERIFY(!hasStepMarker(result.standardError));
-    QVERIFY(result.log().contains(QStringLiteral("is not implemented in this build")));
-    QVERIFY(isEmptyDirectory(qgisConfig)); // a placeholder does not start QGIS
 }
 
 void tst_WorkerCli::cleanupTestCase()
