@@ -7,6 +7,7 @@
 #include "db/transaction.h"
 #include "files/filerepository.h"
 #include "files/projectfiles.h"
+#include "jobs/jobservice.h"
 #include "pagination.h"
 #include "projects/permissions.h"
 #include "projects/plans.h"
@@ -262,6 +263,7 @@ http::Response ProjectsHandler::remove(Context &ctx)
         permissions.requireProject(ctx.param(u"project_id"_qs), ProjectAction::DeleteProject);
     projects::remove(tx.connection(), pa.project.id);
     tx.commit();
+    ctx.services.jobs.notifyProjectDeleted(pa.project.id);
     return http::Response::empty(204);
 }
 

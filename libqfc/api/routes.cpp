@@ -3,6 +3,7 @@
 #include "authhandler.h"
 #include "collaboratorshandler.h"
 #include "fileshandler.h"
+#include "jobshandler.h"
 #include "organizationshandler.h"
 #include "projectshandler.h"
 #include "router.h"
@@ -74,6 +75,10 @@ void registerRoutes(Router &r)
     r.add({"DELETE", u"files/<uuid:project_id>/<path:path>/"_qs,         T, FilesHandler::remove,    false, {}, u"Delete a file or a version"_qs});
     r.add({"GET",    u"files/metadata/<uuid:project_id>/<path:path>/"_qs, T, FilesHandler::metadata, false, {}, u"A file with its versions"_qs});
     r.add({"GET",    u"files/thumbnails/<uuid:project_id>/"_qs,          T, FilesHandler::thumbnail, false, {}, u"The project thumbnail"_qs});
+    // Jobs (§12)
+    r.add({"GET",    u"jobs/"_qs,                T, JobsHandler::list,   false, {}, u"Jobs of a project"_qs});
+    r.add({"POST",   u"jobs/"_qs,                T, JobsHandler::create, false, {}, u"Create a job"_qs});
+    r.add({"GET",    u"jobs/<job_id>/"_qs,       T, JobsHandler::get,    false, {}, u"A job"_qs});
     // clang-format on
 }
 

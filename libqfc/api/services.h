@@ -11,6 +11,9 @@ namespace files {
 class FileStore;
 class ProjectFiles;
 } // namespace files
+namespace jobs {
+class JobService;
+}
 
 // The domain services a running instance offers its handlers (the composition root fills it).
 struct Services
@@ -20,6 +23,7 @@ struct Services
     AuthService &auth;
     files::FileStore &store;
     files::ProjectFiles &projectFiles;
+    jobs::JobService &jobs;
 };
 
 } // namespace qfc

@@ -79,6 +79,7 @@ std::optional<Authenticated> authenticate(const QSqlDatabase &db, const QString 
     const QString cls = q.text(2);
     const qint64 expiresAt = q.integer(3);
     const qint64 lastUsed = q.optionalInteger(4).value_or(0);
+    q.finish();
     const qint64 now = clock::nowUs();
     if (expiresAt <= now)
         return failWith(Failure::Expired);

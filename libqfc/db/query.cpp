@@ -50,6 +50,14 @@ Query &Query::exec()
     return *this;
 }
 
+bool Query::next()
+{
+    if (m_query.next())
+        return true;
+    m_query.finish();
+    return false;
+}
+
 std::optional<qint64> Query::optionalInteger(int index) const
 {
     const QVariant v = m_query.value(index);
@@ -84,7 +92,9 @@ std::optional<QVariant> Query::scalar(const QSqlDatabase &db, const QString &sql
     q.exec();
     if (!q.next())
         return std::nullopt;
-    return q.value(0);
+    const QVariant value = q.value(0);
+    q.finish();
+    return value;
 }
 
 } // namespace qfc::db

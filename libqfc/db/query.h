@@ -20,7 +20,11 @@ public:
 
     Query &bind(const QString &placeholder, const QVariant &value);
     Query &exec();
-    bool next() { return m_query.next(); }
+    // The next row; after the last one the statement is finished, so that it holds no read
+    // snapshot (SQLite) while the same connection goes on writing.
+    bool next();
+    // Ends the statement early (read what you need, then write on the same connection).
+    void finish() { m_query.finish(); }
     QVariant value(int index) const { return m_query.value(index); }
     QVariant value(const QString &column) const { return m_query.value(column); }
     qint64 integer(int index) const { return m_query.value(index).toLongLong(); }

@@ -1,5 +1,7 @@
 #include "projectstate.h"
 
+#include "db/query.h"
+#include "jobs/jobrepository.h"
 #include "plans.h"
 #include "projectrepository.h"
 
@@ -17,16 +19,30 @@ bool collaboratorsOverPlan(const QSqlDatabase &db, const Project &p)
     return cap >= 0 && projects::personCollaboratorCount(db, p.id) > cap;
 }
 
-// The finish time of the caller's newest package job; none before the jobs issue.
-std::optional<qint64> newestPackageFinishedAt(const QSqlDatabase &, const Project &, qint64)
+// The finish time of the caller's newest package job (§15.4 with the per-user rule of §10: a
+// caller with a secret assigned to them on the project or its organization only counts their own).
+std::optional<qint64> newestPackageFinishedAt(const QSqlDatabase &db, const Project &p,
+                                              qint64 caller)
 {
-    return std::nullopt;
+    const bool perUser =
+        db::Query::scalar(db,
+                          u"SELECT count(*) FROM secrets WHERE assigned_to = :u AND "
+                          "(project_id = :p OR organization_id = :o)"_qs,
+                          {{u":u"_qs, caller}, {u":p"_qs, p.id}, {u":o"_qs, p.ownerId}})
+            .value_or(0)
+            .toInt()
+        > 0;
+    const std::optional<Job> job =
+        jobs::newestPackage(db, p.id, perUser ? std::optional<qint64>(caller) : std::nullopt);
+    return job ? job->finishedAt : std::nullopt;
 }
 
 } // namespace
 
 QString status(const QSqlDatabase &db, const Project &p)
 {
+    if (jobs::hasActiveJobs(db, p.id))
+        return u"busy"_qs;
     if (!p.projectDetails && !p.isSharedDatasets())
         return u"failed"_qs;
     if (collaboratorsOverPlan(db, p))

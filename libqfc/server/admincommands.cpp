@@ -8,9 +8,11 @@
 #include "db/migrator.h"
 #include "db/transaction.h"
 #include "instance.h"
+#include "jobs/secrets.h"
 #include "platform/terminal.h"
 #include "projects/organizations.h"
 #include "projects/plans.h"
+#include "projects/projectrepository.h"
 
 #include <QRegularExpression>
 
@@ -394,6 +396,86 @@ int planCommand(const QStringList &args)
     throw CommandError{tr("usage: qfc-server plan list|create|set|assign ..."), 2};
 }
 
+int secretCommand(const QStringList &args)
+{
+    const QString sub = args.value(0);
+    const Options o =
+        parse(args.mid(1), {u"--project"_qs, u"--org"_qs, u"--type"_qs, u"--assigned-to"_qs}, {},
+              sub == u"list" ? 0 : 1);
+    if (!o.error.isEmpty())
+        throw CommandError{o.error, 2};
+    if (o.values.contains(u"--project"_qs) == o.values.contains(u"--org"_qs))
+        throw CommandError{tr("give either --project PROJECT_ID or --org ORGANIZATION"), 2};
+    Session s = open(o);
+    std::optional<QString> projectId;
+    std::optional<qint64> orgId;
+    if (o.values.contains(u"--project"_qs)) {
+        const auto project =
+            projects::byId(s.database->connection(), o.value(u"--project"_qs).toLower());
+        if (!project)
+            throw CommandError{tr("no project %1").arg(o.value(u"--project"_qs))};
+        projectId = project->id;
+    } else {
+        orgId = organization(s.database->connection(), o.value(u"--org"_qs)).account.id;
+    }
+    std::optional<qint64> assigned;
+    if (o.values.contains(u"--assigned-to"_qs))
+        assigned = person(s.database->connection(), o.value(u"--assigned-to"_qs)).id;
+    if (sub == u"list") {
+        for (const secrets::Secret &secret :
+             secrets::list(s.database->connection(), projectId, orgId)) {
+            QString who;
+            if (secret.assignedTo)
+                if (const auto u = users::byId(s.database->connection(), *secret.assignedTo))
+                    who = u"\t"_qs + u->username;
+            out(secret.name + u'\t' + secret.type + who);
+        }
+        return 0;
+    }
+    if (o.positional.size() != 1)
+        throw CommandError{tr("usage: qfc-server secret set|rm NAME (--project ID | --org NAME) "
+                              "[--type envvar|pgservice] [--assigned-to USERNAME]"),
+                           2};
+    const QString name = o.positional[0];
+    if (sub == u"rm") {
+        if (!secrets::remove(s.database->connection(), name, projectId, orgId, assigned))
+            throw CommandError{tr("no secret %1 there").arg(name)};
+        out(tr("Removed secret %1.").arg(name));
+        return 0;
+    }
+    if (sub != u"set")
+        throw CommandError{tr("usage: qfc-server secret set|list|rm ..."), 2};
+    if (!secrets::isValidName(name))
+        throw CommandError{
+            tr("secret names are upper case letters, digits and _, starting with a letter"), 2};
+    const QString type = o.values.value(u"--type"_qs, u"envvar"_qs);
+    if (type != u"envvar" && type != u"pgservice")
+        throw CommandError{tr("--type is envvar or pgservice"), 2};
+    // The value from standard input (a pg_service.conf block spans several lines).
+    QString value;
+    if (type == u"pgservice") {
+        while (const auto line = platform::readSecretLine(QString()))
+            value += *line + u'\n';
+    } else if (const auto line = platform::readSecretLine(tr("Value: "))) {
+        value = *line;
+    }
+    if (value.trimmed().isEmpty())
+        throw CommandError{tr("no value given on standard input"), 2};
+    secrets::Secret secret;
+    secret.name = name;
+    secret.type = type;
+    secret.projectId = projectId;
+    secret.organizationId = orgId;
+    secret.assignedTo = assigned;
+    secret.value = value;
+    const auto keys = Instance::openKeyRing(s.settings);
+    db::Transaction tx(*s.database);
+    secrets::set(tx.connection(), *keys, secret);
+    tx.commit();
+    out(tr("Saved secret %1.").arg(name));
+    return 0;
+}
+
 } // namespace
 
 QString adminUsage()
@@ -424,9 +506,14 @@ std::optional<int> runAdminCommand(const QString &command, const QStringList &ar
             return teamCommand(args);
         if (command == u"plan")
             return planCommand(args);
+        if (command == u"secret")
+            return secretCommand(args);
     } catch (const CommandError &e) {
         err(e.message);
         return e.code;
+    } catch (const secrets::SecretError &e) {
+        err(QString::fromUtf8(e.what()));
+        return 1;
     }
     return std::nullopt;
 }

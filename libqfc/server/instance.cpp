@@ -13,13 +13,19 @@
 #include "files/filerepository.h"
 #include "files/localfilestore.h"
 #include "files/projectfiles.h"
+#include "jobs/jobservice.h"
+#include "jobs/scheduler.h"
+#include "jobs/secrets.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QRandomGenerator>
 #include <QSslCertificate>
 #include <QSslKey>
+#include <QStandardPaths>
+#include <QUuid>
 
 #include <stdexcept>
 
@@ -133,7 +139,7 @@ std::optional<QString> Instance::ensureAdministrator(db::Database &database, Aut
 
 Services Instance::services()
 {
-    return Services{m_settings, *m_database, *m_auth, *m_store, *m_projectFiles};
+    return Services{m_settings, *m_database, *m_auth, *m_store, *m_projectFiles, *m_jobs};
 }
 
 void Instance::start(bool migrate)
@@ -150,6 +156,11 @@ void Instance::start(bool migrate)
     m_store = std::make_unique<files::LocalFileStore>(m_settings.dataDir());
     m_store->cleanTemporaries(0);
     m_projectFiles = std::make_unique<files::ProjectFiles>(*m_database, *m_store);
+    m_jobs = std::make_unique<jobs::JobService>(*m_database, *m_store, *m_projectFiles);
+    m_jobs->setHooks(jobtypes::ProcessProjectfile, jobs::processProjectfileHooks(*m_jobs));
+    m_projectFiles->setUploadHook([this](const Project &project, const QString &, qint64 userId) {
+        m_jobs->onProjectFileUploaded(project, userId);
+    });
     m_adminPassword =
         ensureAdministrator(*m_database, *m_auth, m_settings.text(u"auth/admin_username"_qs));
 
@@ -176,6 +187,7 @@ void Instance::start(bool migrate)
                                      .arg(m_settings.text(u"server/listen"_qs), error)
                                      .toStdString());
     m_maintenance.start();
+    startScheduler();
     qCInfo(lcServer).noquote()
         << QStringLiteral("serving on %1:%2").arg(o.address.toString()).arg(m_http->port());
 }
@@ -183,11 +195,13 @@ void Instance::start(bool migrate)
 void Instance::stop()
 {
     m_maintenance.stop();
+    stopScheduler();
     if (m_http) {
         m_http->close();
         m_http.reset();
     }
     m_api.reset();
+    m_jobs.reset();
     m_projectFiles.reset();
     m_store.reset();
     m_auth.reset();
@@ -197,6 +211,121 @@ void Instance::stop()
 quint16 Instance::port() const
 {
     return m_http ? m_http->port() : 0;
+}
+
+std::shared_ptr<secrets::KeyRing> Instance::openKeyRing(const Settings &settings)
+{
+    return std::make_shared<secrets::KeyRing>(QDir(settings.dataDir()).filePath(u"secret.key"_qs));
+}
+
+QString Instance::findWorkerBinary(const Settings &settings)
+{
+    const QString configured = settings.text(u"jobs/worker_binary"_qs);
+    if (!configured.isEmpty())
+        return configured;
+    const QString here = QCoreApplication::applicationDirPath();
+    for (const QString &candidate :
+         {QString(here + u"/qfc-worker"_qs), QString(here + u"/../worker/qfc-worker"_qs)})
+        if (QFileInfo(candidate).isExecutable())
+            return QFileInfo(candidate).canonicalFilePath();
+    return QStandardPaths::findExecutable(u"qfc-worker"_qs);
+}
+
+void Instance::startScheduler()
+{
+    m_nodeId = m_settings.text(u"jobs/node_id"_qs);
+    if (m_nodeId.isEmpty()) {
+        // Kept in the data directory, so a restarted node recognizes what it left behind.
+        QFile f(QDir(m_settings.dataDir()).filePath(u"node-id"_qs));
+        if (f.open(QIODevice::ReadOnly))
+            m_nodeId = QString::fromUtf8(f.readAll()).trimmed();
+        if (m_nodeId.isEmpty()) {
+            m_nodeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+            if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+                f.write(m_nodeId.toUtf8());
+        }
+    }
+    const int workers = int(m_settings.integer(u"jobs/workers"_qs));
+    if (workers == 0)
+        return;
+    jobs::Scheduler::Options o;
+    o.nodeId = m_nodeId;
+    o.workers = workers;
+    o.pollIntervalMs = int(m_settings.integer(u"jobs/poll_interval_ms"_qs));
+    o.leaseSeconds = int(m_settings.integer(u"jobs/lease_seconds"_qs));
+    jobs::RunConfig &r = o.run;
+    r.workerBinary = findWorkerBinary(m_settings);
+    // Per node: nodes that share a data directory never touch each other's work directories.
+    r.jobsDir = QDir(m_settings.dataDir()).filePath(u"jobs/"_qs + m_nodeId);
+    r.timeoutSeconds = int(m_settings.integer(u"jobs/timeout_seconds"_qs));
+    r.timeoutByType = {
+        {jobtypes::ProcessProjectfile,
+         int(m_settings.integer(u"jobs/timeout_process_projectfile_seconds"_qs))},
+        {jobtypes::Package, int(m_settings.integer(u"jobs/timeout_package_seconds"_qs))},
+        {jobtypes::DeltaApply, int(m_settings.integer(u"jobs/timeout_delta_apply_seconds"_qs))}};
+    r.graceSeconds = int(m_settings.integer(u"jobs/kill_grace_seconds"_qs));
+    r.outputLimit = m_settings.integer(u"jobs/output_limit_bytes"_qs);
+    const QString sandbox = m_settings.text(u"jobs/sandbox"_qs);
+    r.sandbox = sandbox == u"off" ? jobs::RunConfig::Sandbox::Off
+        : sandbox == u"auto"      ? jobs::RunConfig::Sandbox::Auto
+                                  : jobs::RunConfig::Sandbox::Required;
+    r.limits.memoryBytes = m_settings.integer(u"jobs/memory_limit_bytes"_qs);
+    r.limits.cpuSeconds = int(m_settings.integer(u"jobs/cpu_limit_seconds"_qs));
+    r.limits.openFiles = int(m_settings.integer(u"jobs/open_files_limit"_qs));
+    r.limits.allowNetwork = m_settings.text(u"jobs/network"_qs) == u"outbound";
+    r.keepFailedWorkdirs = m_settings.flag(u"jobs/keep_failed_workdirs"_qs);
+    m_keys = openKeyRing(m_settings);
+    r.secrets = [keys = m_keys, db = m_database.get()](const Job &job, const Project &project,
+                                                       QProcessEnvironment &env,
+                                                       QStringList &values) {
+        const QList<secrets::Secret> list =
+            secrets::forJob(db->connection(), *keys, project.id, project.ownerId, job.createdBy);
+        QString pgService;
+        secrets::applyToEnvironment(list, env, pgService);
+        for (const secrets::Secret &s : list) {
+            values << s.value;
+            // A pg_service.conf block: its passwords too.
+            if (s.type == u"pgservice") {
+                const QStringList lines = s.value.split(u'\n');
+                for (const QString &line : lines)
+                    if (line.trimmed().startsWith(u"password"_qs) && line.contains(u'='))
+                        values << line.section(u'=', 1).trimmed();
+            }
+        }
+        return pgService;
+    };
+    if (r.workerBinary.isEmpty())
+        qCWarning(lcJobs) << "qfc-worker not found: jobs will fail until jobs/worker_binary is set";
+    QDir(r.jobsDir).removeRecursively(); // work directories of an earlier run
+    QDir().mkpath(r.jobsDir);
+
+    m_jobsThread = new QThread;
+    m_jobsThread->setObjectName(u"qfc-jobs"_qs);
+    m_scheduler = new jobs::Scheduler(*m_jobs, o);
+    m_scheduler->moveToThread(m_jobsThread);
+    connect(m_jobs.get(), &jobs::JobService::created, m_scheduler, &jobs::Scheduler::wake);
+    connect(m_jobs.get(), &jobs::JobService::projectDeleted, m_scheduler,
+            &jobs::Scheduler::cancelProject);
+    m_jobsThread->start();
+    QMetaObject::invokeMethod(m_scheduler, &jobs::Scheduler::start, Qt::QueuedConnection);
+    qCInfo(lcJobs).noquote() << QStringLiteral("node %1 runs up to %2 jobs with %3")
+                                    .arg(m_nodeId)
+                                    .arg(workers)
+                                    .arg(r.workerBinary);
+}
+
+void Instance::stopScheduler()
+{
+    if (!m_jobsThread)
+        return;
+    QMetaObject::invokeMethod(m_scheduler, &jobs::Scheduler::stop, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_scheduler, [s = m_scheduler] { delete s; }, Qt::BlockingQueuedConnection);
+    m_scheduler = nullptr;
+    m_jobsThread->quit();
+    m_jobsThread->wait();
+    delete m_jobsThread;
+    m_jobsThread = nullptr;
 }
 
 void Instance::collectGarbage()

@@ -5,6 +5,7 @@
 #include "core/settings.h"
 
 #include <QObject>
+#include <QThread>
 #include <QTimer>
 
 #include <memory>
@@ -25,6 +26,13 @@ namespace files {
 class FileStore;
 class ProjectFiles;
 } // namespace files
+namespace jobs {
+class JobService;
+class Scheduler;
+} // namespace jobs
+namespace secrets {
+class KeyRing;
+}
 
 // One running QFC node: settings, database, services and the HTTP server, wired together.
 // Used by `qfc-server serve` and by the tests' in-process fixture alike.
@@ -51,6 +59,14 @@ public:
     AuthService &auth() { return *m_auth; }
     files::FileStore &store() { return *m_store; }
     files::ProjectFiles &projectFiles() { return *m_projectFiles; }
+    jobs::JobService &jobs() { return *m_jobs; }
+    // This node's scheduler (null when it runs no jobs).
+    jobs::Scheduler *scheduler() { return m_scheduler; }
+    QString nodeId() const { return m_nodeId; }
+    // The qfc-worker executable this node runs (setting, else next to qfc-server, else PATH).
+    static QString findWorkerBinary(const Settings &settings);
+    // The key that encrypts secrets (DATA/secret.key, created on first use).
+    static std::shared_ptr<secrets::KeyRing> openKeyRing(const Settings &settings);
     Services services();
 
     // Opens the database for one-off commands (no HTTP).
@@ -65,12 +81,19 @@ private:
     void prepareDataDir();
     void maintenance();
     void collectGarbage();
+    void startScheduler();
+    void stopScheduler();
 
     Settings m_settings;
     std::unique_ptr<db::Database> m_database;
     std::unique_ptr<AuthService> m_auth;
     std::unique_ptr<files::FileStore> m_store;
     std::unique_ptr<files::ProjectFiles> m_projectFiles;
+    std::unique_ptr<jobs::JobService> m_jobs;
+    std::shared_ptr<secrets::KeyRing> m_keys;
+    jobs::Scheduler *m_scheduler = nullptr;  // lives on m_jobsThread
+    QThread *m_jobsThread = nullptr;
+    QString m_nodeId;
     std::unique_ptr<api::Api> m_api;
     std::unique_ptr<http::Server> m_http;
     std::optional<QString> m_adminPassword;
