@@ -16,9 +16,13 @@ WORKER="libqgis-dev qgis-providers gdal-bin libgdal-dev"
 SANDBOX="bubblewrap libseccomp-dev iproute2 slirp4netns"
 # Servers the test suite starts itself.
 TESTSERVERS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15"
+# BENCH: the benchmarks' tools (not needed to build, test or run QFC). bench/files/run.sh compares
+# QFC with Debian's nginx (ngx_http_dav_module built in) serving and accepting the same files; it
+# starts its own nginx (on a systemd host the package also enables the nginx service on port 80).
+BENCH="nginx python3"
 
 want=""
-for p in $SERVER $WORKER $SANDBOX $TESTSERVERS; do
+for p in $SERVER $WORKER $SANDBOX $TESTSERVERS $BENCH; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         want="$want $p"
     fi
