@@ -4,6 +4,7 @@
 #include "collaboratorshandler.h"
 #include "fileshandler.h"
 #include "jobshandler.h"
+#include "packageshandler.h"
 #include "organizationshandler.h"
 #include "projectshandler.h"
 #include "router.h"
@@ -75,6 +76,10 @@ void registerRoutes(Router &r)
     r.add({"DELETE", u"files/<uuid:project_id>/<path:path>/"_qs,         T, FilesHandler::remove,    false, {}, u"Delete a file or a version"_qs});
     r.add({"GET",    u"files/metadata/<uuid:project_id>/<path:path>/"_qs, T, FilesHandler::metadata, false, {}, u"A file with its versions"_qs});
     r.add({"GET",    u"files/thumbnails/<uuid:project_id>/"_qs,          T, FilesHandler::thumbnail, false, {}, u"The project thumbnail"_qs});
+    // Packages (§10)
+    r.add({"GET",    u"packages/<uuid:project_id>/latest/"_qs,                        T, PackagesHandler::latest,   false, {}, u"The latest package"_qs});
+    r.add({"GET",    u"packages/<uuid:project_id>/latest/files/<path:path>/"_qs,      T, PackagesHandler::download, false, {}, u"A file of the latest package"_qs});
+    r.add({"POST",   u"packages/<uuid:project_id>/<uuid:job_id>/files/<path:path>/"_qs, T, PackagesHandler::upload, true, {"file"}, u"Worker upload of a package file"_qs});
     // Jobs (§12)
     r.add({"GET",    u"jobs/"_qs,                T, JobsHandler::list,   false, {}, u"Jobs of a project"_qs});
     r.add({"POST",   u"jobs/"_qs,                T, JobsHandler::create, false, {}, u"Create a job"_qs});

@@ -118,8 +118,9 @@ bool isBlobReferenced(const QSqlDatabase &db, const QString &sha256)
 {
     return db::Query::scalar(db,
                              u"SELECT (SELECT count(*) FROM file_versions WHERE sha256 = :s1) + "
-                             "(SELECT count(*) FROM projects WHERE thumbnail_sha256 = :s2)"_qs,
-                             {{u":s1"_qs, sha256}, {u":s2"_qs, sha256}})
+                             "(SELECT count(*) FROM projects WHERE thumbnail_sha256 = :s2) + "
+                             "(SELECT count(*) FROM package_files WHERE sha256 = :s3)"_qs,
+                             {{u":s1"_qs, sha256}, {u":s2"_qs, sha256}, {u":s3"_qs, sha256}})
                .value_or(0)
                .toLongLong()
         > 0;

@@ -16,6 +16,7 @@
 #include "jobs/jobservice.h"
 #include "jobs/scheduler.h"
 #include "jobs/secrets.h"
+#include "packages/packages.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -158,6 +159,7 @@ void Instance::start(bool migrate)
     m_projectFiles = std::make_unique<files::ProjectFiles>(*m_database, *m_store);
     m_jobs = std::make_unique<jobs::JobService>(*m_database, *m_store, *m_projectFiles);
     m_jobs->setHooks(jobtypes::ProcessProjectfile, jobs::processProjectfileHooks(*m_jobs));
+    m_jobs->setHooks(jobtypes::Package, packages::packageHooks(*m_jobs));
     m_projectFiles->setUploadHook([this](const Project &project, const QString &, qint64 userId) {
         m_jobs->onProjectFileUploaded(project, userId);
     });

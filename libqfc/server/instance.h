@@ -91,7 +91,7 @@ private:
     std::unique_ptr<files::ProjectFiles> m_projectFiles;
     std::unique_ptr<jobs::JobService> m_jobs;
     std::shared_ptr<secrets::KeyRing> m_keys;
-    jobs::Scheduler *m_scheduler = nullptr;  // lives on m_jobsThread
+    jobs::Scheduler *m_scheduler = nullptr; // lives on m_jobsThread
     QThread *m_jobsThread = nullptr;
     QString m_nodeId;
     std::unique_ptr<api::Api> m_api;
