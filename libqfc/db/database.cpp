@@ -126,6 +126,8 @@ void Database::configure(QSqlDatabase &db) const
         run(QStringLiteral("PRAGMA busy_timeout=%1").arg(m_busyTimeoutMs));
     } else {
         run(u"SET TIME ZONE 'UTC'"_qs);
+        // Migrations' IF NOT EXISTS notices would reach stderr through libpq; warnings still do.
+        run(u"SET client_min_messages = warning"_qs);
     }
 }
 

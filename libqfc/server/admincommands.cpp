@@ -492,7 +492,11 @@ QString adminUsage()
         "  plan list | plan create|set CODE [--display-name N] [--storage-mb N]\n"
         "       [--keep-versions N] [--max-members N] [--max-collaborators N]\n"
         "       [--premium yes|no] [--external-db yes|no] [--default]\n"
-        "  plan assign ACCOUNT CODE [--status STATUS]");
+        "  plan assign ACCOUNT CODE [--status STATUS]\n"
+        "  secret list (--project ID | --org NAME)\n"
+        "  secret set NAME (--project ID | --org NAME) [--type envvar|pgservice]\n"
+        "       [--assigned-to USERNAME]   (the value is read from standard input)\n"
+        "  secret rm NAME (--project ID | --org NAME) [--assigned-to USERNAME]");
 }
 
 std::optional<int> runAdminCommand(const QString &command, const QStringList &args)

@@ -19,6 +19,7 @@
 //   feedback TEXT        write TEXT as <workdir>/feedback.json (not checked: may be invalid)
 //   env NAME             print NAME's value (exit 3 when unset)
 //   print TEXT           print TEXT on stdout; eprint TEXT: on stderr
+//   now                  print "qfc-testworker-now <milliseconds since the epoch>" on stdout
 //   spam BYTES           print BYTES bytes of log lines on stdout
 //   exit CODE            exit with CODE
 // Every failure prints the errno (number and name) on stderr. <workdir> is the value of
@@ -55,7 +56,7 @@ constexpr int FailureExitCode = 3;
 const QStringList Actions = {u"sleep"_qs,    u"crash"_qs, u"abort"_qs, u"alloc"_qs,   u"cpu"_qs,
                              u"files"_qs,    u"write"_qs, u"read"_qs,  u"connect"_qs, u"hang"_qs,
                              u"feedback"_qs, u"env"_qs,   u"print"_qs, u"eprint"_qs,  u"spam"_qs,
-                             u"exit"_qs,     u"cat"_qs,   u"unix"_qs};
+                             u"exit"_qs,     u"cat"_qs,   u"unix"_qs,  u"now"_qs};
 
 [[noreturn]] void failWithErrno(const QString &what, int error)
 {
@@ -319,6 +320,12 @@ int run(QStringList arguments, const QString &workDir)
             std::printf("%s\n", qPrintable(qEnvironmentVariable(qPrintable(name))));
         } else if (action == u"print") {
             std::printf("%s\n", qPrintable(takeArgument(arguments, action)));
+        } else if (action == u"now") {
+            const auto now = std::chrono::system_clock::now().time_since_epoch();
+            std::printf("qfc-testworker-now %lld\n",
+                        static_cast<long long>(
+                            std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+            std::fflush(stdout);
         } else if (action == u"eprint") {
             std::fprintf(stderr, "%s\n", qPrintable(takeArgument(arguments, action)));
         } else if (action == u"spam") {
