@@ -17,6 +17,12 @@ QString cores(int minimum, int factor = 1)
     return QString::number(std::max(minimum, QThread::idealThreadCount() * factor));
 }
 
+#ifdef Q_OS_WIN
+const QString kDefaultKeyStore = QStringLiteral("keychain");
+#else
+const QString kDefaultKeyStore = QStringLiteral("file");
+#endif
+
 QList<Settings::Definition> makeDefinitions()
 {
     // clang-format off
@@ -103,6 +109,10 @@ QList<Settings::Definition> makeDefinitions()
          u"A node whose heartbeat is older than this is dead: its queued and started jobs fail."_qs, 5, 86400},
         {u"jobs/node_id"_qs, u"QFC_NODE_ID"_qs, T::String, QString(),
          u"This node's name in the job queue. Empty: a generated id kept in DATA/node-id."_qs},
+        {u"secrets/key_store"_qs, u"QFC_SECRETS_KEY_STORE"_qs, T::String, kDefaultKeyStore,
+         u"Where the key that encrypts secrets lives: file (secrets/key_file), or keychain (the OS keychain through QtKeychain: Windows Credential Manager, macOS Keychain, a desktop Secret Service; a headless Linux server has none). Nodes sharing one database need the same key."_qs},
+        {u"secrets/key_file"_qs, u"QFC_SECRETS_KEY_FILE"_qs, T::String, u"secret.key"_qs,
+         u"With key_store=file: the key file, relative to the data directory unless absolute; created with mode 0600 on first use."_qs},
         {u"log/level"_qs, u"QFC_LOG_LEVEL"_qs, T::LogLevel, u"info"_qs,
          u"debug, info, warning or error."_qs},
         {u"log/file"_qs, u"QFC_LOG_FILE"_qs, T::String, u"logs/qfc.log"_qs,

@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "core/logging.h"
 #include "db/query.h"
+#include "platform/keychain.h"
 
 #include <QDir>
 #include <QFile>
@@ -60,14 +61,37 @@ Secret read(const db::Query &q)
 
 } // namespace
 
-KeyRing::KeyRing(QString keyFile, bool useKeychain)
+KeyRing::KeyRing(const QString &keyFile)
 {
     if (sodium_init() < 0)
         throw SecretError("libsodium cannot be initialized");
-    // The OS keychain is not reachable on a headless Linux server (design.md); there the key file
-    // is the store. `useKeychain` is for platforms that have one.
-    Q_UNUSED(useKeychain)
     m_key = loadOrCreateKeyFile(keyFile);
+}
+
+KeyRing KeyRing::fromKeychain(const QString &keychainKey)
+{
+    if (sodium_init() < 0)
+        throw SecretError("libsodium cannot be initialized");
+    static const QString service = u"QFC"_qs;
+    KeyRing ring;
+    try {
+        const std::optional<QByteArray> stored = platform::readKeychain(service, keychainKey);
+        if (stored) {
+            ring.m_key = QByteArray::fromBase64(*stored);
+            if (ring.m_key.size() != crypto_secretbox_KEYBYTES)
+                throw SecretError("the secret key in the OS keychain (" + keychainKey.toStdString()
+                                  + ") is damaged");
+            return ring;
+        }
+        ring.m_key = QByteArray(crypto_secretbox_KEYBYTES, Qt::Uninitialized);
+        crypto_secretbox_keygen(reinterpret_cast<unsigned char *>(ring.m_key.data()));
+        platform::writeKeychain(service, keychainKey, ring.m_key.toBase64());
+    } catch (const platform::KeychainError &e) {
+        throw SecretError(std::string(e.what())
+                          + "; set secrets/key_store=file (QFC_SECRETS_KEY_STORE=file) to keep "
+                            "the key in a file instead");
+    }
+    return ring;
 }
 
 QByteArray KeyRing::encrypt(const QByteArray &plain) const

@@ -26,12 +26,16 @@ public:
 class KeyRing
 {
 public:
-    // `keyFile`: DATA/secret.key by default. `useKeychain`: try the OS keychain first.
-    explicit KeyRing(QString keyFile, bool useKeychain = false);
+    // The key in `keyFile` (created when missing).
+    explicit KeyRing(const QString &keyFile);
+    // The key in the OS keychain under `keychainKey` (created when missing); throws SecretError
+    // when there is no usable keychain.
+    static KeyRing fromKeychain(const QString &keychainKey);
     QByteArray encrypt(const QByteArray &plain) const; // nonce || ciphertext
     QByteArray decrypt(const QByteArray &sealed) const; // throws SecretError
 
 private:
+    KeyRing() = default;
     QByteArray m_key;
 };
 

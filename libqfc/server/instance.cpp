@@ -19,6 +19,7 @@
 #include "packages/packages.h"
 
 #include <QCoreApplication>
+#include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -147,6 +148,8 @@ void Instance::start(bool migrate)
 {
     QDir().mkpath(m_settings.dataDir());
     prepareDataDir();
+    // First: a key store that cannot be used stops the start before anything is created.
+    m_keys = openKeyRing(m_settings);
     m_database = openDatabase(m_settings);
     qCInfo(lcServer).noquote() << "database:" << m_database->describe();
     db::Migrator migrator(*m_database);
@@ -217,7 +220,21 @@ quint16 Instance::port() const
 
 std::shared_ptr<secrets::KeyRing> Instance::openKeyRing(const Settings &settings)
 {
-    return std::make_shared<secrets::KeyRing>(QDir(settings.dataDir()).filePath(u"secret.key"_qs));
+    const QString store = settings.text(u"secrets/key_store"_qs);
+    if (store == u"keychain") {
+        // One entry per data directory: two instances on one machine keep separate keys.
+        const QString dir = QDir(settings.dataDir()).absolutePath();
+        return std::make_shared<secrets::KeyRing>(secrets::KeyRing::fromKeychain(
+            u"secret-key:"_qs
+            + QString::fromLatin1(QCryptographicHash::hash(dir.toUtf8(), QCryptographicHash::Sha256)
+                                      .toHex()
+                                      .left(16))));
+    }
+    if (store != u"file")
+        throw secrets::SecretError("secrets/key_store is file or keychain, not "
+                                   + store.toStdString());
+    return std::make_shared<secrets::KeyRing>(
+        QDir(settings.dataDir()).absoluteFilePath(settings.text(u"secrets/key_file"_qs)));
 }
 
 QString Instance::findWorkerBinary(const Settings &settings)
@@ -276,7 +293,8 @@ void Instance::startScheduler()
     r.limits.openFiles = int(m_settings.integer(u"jobs/open_files_limit"_qs));
     r.limits.allowNetwork = m_settings.text(u"jobs/network"_qs) == u"outbound";
     r.keepFailedWorkdirs = m_settings.flag(u"jobs/keep_failed_workdirs"_qs);
-    m_keys = openKeyRing(m_settings);
+    if (!m_keys)
+        m_keys = openKeyRing(m_settings);
     r.secrets = [keys = m_keys, db = m_database.get()](const Job &job, const Project &project,
                                                        QProcessEnvironment &env,
                                                        QStringList &values) {

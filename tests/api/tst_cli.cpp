@@ -156,6 +156,56 @@ private Q_SLOTS:
         QVERIFY(server.output().contains(u"password:"_qs));
     }
 
+    // The key that encrypts secrets: a 0600 file where secrets/key_file says; an unusable key
+    // store stops the server before it creates anything.
+    void secretKeyStore()
+    {
+        const QStringList common = QStringList{u"--data-dir"_qs, m_dir.path()} + dbArgs();
+        QFile ini(m_dir.filePath(u"qfc.ini"_qs));
+        QVERIFY(ini.open(QIODevice::WriteOnly));
+        ini.write("[secrets]\nkey_file = keys/server.key\n");
+        ini.close();
+        Run r = qfcServer(QStringList{u"createuser"_qs, u"--username"_qs, u"olga"_qs, u"--email"_qs,
+                                      u"o@example.com"_qs}
+                              + common,
+                          "long enough secret\n");
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = qfcServer(QStringList{u"org"_qs, u"create"_qs, u"acme"_qs, u"--owner"_qs, u"olga"_qs}
+                      + common);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        r = qfcServer(QStringList{u"secret"_qs, u"set"_qs, u"API_TOKEN"_qs, u"--org"_qs, u"acme"_qs}
+                          + common,
+                      "t0ken-value\n");
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QFileInfo key(m_dir.filePath(u"keys/server.key"_qs));
+        QVERIFY(key.exists());
+        QCOMPARE(key.permissions()
+                     & ~(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser),
+                 QFile::Permissions());
+        QVERIFY(!QFile::exists(m_dir.filePath(u"secret.key"_qs)));
+        r = qfcServer(QStringList{u"secret"_qs, u"list"_qs, u"--org"_qs, u"acme"_qs} + common);
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(u"API_TOKEN\tenvvar"_qs), qPrintable(r.out));
+        QVERIFY(!r.out.contains(u"t0ken-value"_qs));
+
+        // An unknown store, and (on a machine without a Secret Service, as CI) the keychain.
+        QTemporaryDir empty;
+        const QStringList serve{u"serve"_qs, u"--data-dir"_qs, empty.path(), u"--listen"_qs,
+                                u"127.0.0.1:0"_qs};
+        r = qfcServer(serve, {}, {{u"QFC_SECRETS_KEY_STORE"_qs, u"vault"_qs}});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(u"secrets/key_store is file or keychain"_qs), qPrintable(r.err));
+        QVERIFY(!QFile::exists(empty.filePath(u"qfc.sqlite3"_qs)));
+        if (qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"))
+            QSKIP("a D-Bus session exists here: the keychain may be usable");
+        r = qfcServer(serve, {}, {{u"QFC_SECRETS_KEY_STORE"_qs, u"keychain"_qs}});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(u"OS keychain"_qs) && r.err.contains(u"key_store=file"_qs),
+                 qPrintable(r.err));
+        QVERIFY(!r.out.contains(u"password:"_qs));
+        QVERIFY(!QFile::exists(empty.filePath(u"qfc.sqlite3"_qs)));
+    }
+
     void createSuperuserBeforeFirstStart()
     {
         const Run r = qfcServer(QStringList{u"createsuperuser"_qs, u"--data-dir"_qs, m_dir.path(),
