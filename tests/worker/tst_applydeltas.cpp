@@ -14,13 +14,15 @@
 // deltafile id, DA-23's `unpermitted` patch, DA-24's 400, DA-25 (plan without jobs) and DA-26's
 // "external DB not allowed" part.
 //
-// DA-26 needs a live PostGIS and is skipped unless QFC_TEST_PGSERVICEFILE names a
-// pg_service.conf with the service
-//   [qfc_test_delta]  a database with table public.point(id integer primary key, name text),
-//                     writable by the service's user, without a row id = 1000
-// The worker gets the file as PGSERVICEFILE (as the runner passes the pgservice secrets), the
-// project's plain-text connection is rewritten to service='qfc_test_delta'. When Qt's QPSQL
-// driver is available the test also reads the row back and deletes it again.
+// DA-26 runs against the PostGIS of the `postgis` CTest fixture (tests/scripts/postgis.sh,
+// tests/data/postgis/delta.sql): its pg_service.conf (QFC_TEST_PGSERVICEFILE) has the service
+//   [qfc_test_delta]  a database with table public.point(id integer primary key, name text)
+//                     holding (1, hello-1), (2, hello-2), writable by the service's user
+// The worker gets a copy as <workdir>/pg_service.conf named by PGSERVICEFILE (as the runner
+// passes the pgservice secrets), the project's plain-text connection is rewritten to
+// service='qfc_test_delta'; the test reads the table back with Qt's QPSQL driver and deletes the
+// created row again. Under CTest a fixture that did not start fails it; run by hand without
+// QFC_TEST_PGSERVICEFILE and QFC_TEST_POSTGIS_ENV it is skipped.
 
 #include "datareader.h"
 #include "workerjob.h"
@@ -32,6 +34,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
@@ -1319,42 +1322,46 @@ void tst_ApplyDeltas::da24InvalidDeltafile()
 
 void tst_ApplyDeltas::da26PostGis()
 {
-    const QString serviceFile = qEnvironmentVariable("QFC_TEST_PGSERVICEFILE");
-    if (serviceFile.isEmpty())
-        QSKIP("DA-26 needs a live PostGIS: set QFC_TEST_PGSERVICEFILE (service qfc_test_delta with "
-              "table public.point(id integer primary key, name text) without a row id 1000)");
-    const bool canRead = QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL"));
+    const PostgisFixture postgis;
+    QFC_REQUIRE_POSTGIS(postgis);
+    QVERIFY2(QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL")),
+             "Qt's QPSQL driver (libqt6sql6-psql, scripts/install-deps.sh) reads the row back");
     const QString connection = QStringLiteral("da26");
     const auto execute = [&connection](const QString &sql, QString *value = nullptr) {
-        QSqlDatabase database = QSqlDatabase::database(connection);
-        QSqlQuery query(database);
-        if (!query.exec(sql))
+        QSqlQuery query(QSqlDatabase::database(connection));
+        if (!query.exec(sql)) {
+            qWarning("%s: %s", qPrintable(sql), qPrintable(query.lastError().text()));
             return false;
-        if (value && query.next())
-            *value = query.value(0).toString();
+        }
+        if (value)
+            *value = query.next() ? query.value(0).toString() : QStringLiteral("<no row>");
         return true;
     };
-    if (canRead) {
-        qputenv("PGSERVICEFILE", QFile::encodeName(serviceFile));
+    {
+        // the test reaches the table as the worker does: through the service qfc_test_delta
+        qputenv("PGSERVICEFILE", QFile::encodeName(postgis.serviceFile()));
         QSqlDatabase database = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connection);
         database.setConnectOptions(QStringLiteral("service=qfc_test_delta"));
         QVERIFY2(database.open(), qPrintable(database.lastError().text()));
-        QVERIFY(execute(QStringLiteral("DELETE FROM public.point WHERE id = 1000")));
     }
+    const auto closeConnection = qScopeGuard([&connection] {
+        QSqlDatabase::database(connection, false).close();
+        QSqlDatabase::removeDatabase(connection);
+    });
+    QVERIFY(execute(QStringLiteral("DELETE FROM public.point WHERE id = 1000")));
+    QString rows;
+    QVERIFY(execute(QStringLiteral("SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM "
+                                   "public.point"),
+                    &rows));
+    QCOMPARE(rows, QStringLiteral("1:hello-1,2:hello-2"));
 
     WorkerJob job;
-    job.environment().insert(QStringLiteral("PGSERVICEFILE"), serviceFile);
+    QVERIFY(job.usePgServiceFile(postgis.serviceFile()));
     QVERIFY(setUpFiles(job, QStringLiteral("subscription"), {"project_plaintext.qgs"}));
     // the plain-text connection of the test project, pointed at the test service
-    const QString projectPath = job.filesDir() + "/project_plaintext.qgs";
-    QString project = QString::fromUtf8(readBytes(projectPath));
-    static const QRegularExpression connectionInfo(
-        QStringLiteral("dbname='test_postgis_db_name' host='test_postgis_db' port=5432 "
-                       "user='test_postgis_db_user' password='test_postgis_db_password' "
-                       "sslmode=disable"));
-    QVERIFY(project.contains(connectionInfo));
-    project.replace(connectionInfo, QStringLiteral("service='qfc_test_delta'"));
-    QVERIFY(writeBytes(projectPath, project.toUtf8()));
+    QCOMPARE(rewritePostgisConnection(job.filesDir() + "/project_plaintext.qgs",
+                                      QStringLiteral("service='qfc_test_delta'")),
+             2); // the layer's datasource and its layer-tree entry
 
     const QJsonObject deltafile =
         withClientPks(upstreamDeltafile("subscription/project_plaintext_delta_1.json"));
@@ -1362,14 +1369,11 @@ void tst_ApplyDeltas::da26PostGis()
     CALL(verifyFinished(result, job, deltafile, "project_plaintext.qgs"));
     QCOMPARE(statusesOf(deltaFeedback(result)), QStringList{Applied});
     QCOMPARE(deltaFeedback(result).at(0).toObject().value("modified_pk"), QJsonValue(1000));
-    if (canRead) {
-        QString name;
-        QVERIFY(execute(QStringLiteral("SELECT name FROM public.point WHERE id = 1000"), &name));
-        QCOMPARE(name, QStringLiteral("hello-1000"));
-        QVERIFY(execute(QStringLiteral("DELETE FROM public.point WHERE id = 1000")));
-        QSqlDatabase::database(connection).close();
-    }
-    QSqlDatabase::removeDatabase(connection);
+    QVERIFY(execute(QStringLiteral("SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM "
+                                   "public.point"),
+                    &rows));
+    QCOMPARE(rows, QStringLiteral("1:hello-1,2:hello-2,1000:hello-1000"));
+    QVERIFY(execute(QStringLiteral("DELETE FROM public.point WHERE id = 1000")));
 }
 
 void tst_ApplyDeltas::legacyProject2apply_data()

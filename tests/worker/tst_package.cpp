@@ -4,9 +4,11 @@
 // re-opened by QGIS itself (qfc-qgisprobe, Qt 5 + QGIS, none of the worker's code) and data.gpkg
 // read back with Qt's QSQLITE driver (tables, schema, feature counts, geometries, R-trees).
 //
-// Not run here (they need a live PostGIS): PK-02, PK-07 and PP-08's packaging half run when
-// QFC_TEST_PGSERVICEFILE names a pg_service.conf (see tst_processprojectfile.cpp), otherwise
-// they are skipped with a message.
+// PK-02, PK-07 and PP-08's packaging half run against the PostGIS of the `postgis` CTest fixture
+// (tests/scripts/postgis.sh, tests/data/postgis/): copies of core/delta/project2.qgs pointed at
+// its databases, and its pg_service.conf (see tst_processprojectfile.cpp). Under CTest a fixture
+// that did not start fails them; run by hand without QFC_TEST_PGSERVICEFILE and
+// QFC_TEST_POSTGIS_ENV they are skipped.
 
 #include "workerjob.h"
 
@@ -426,20 +428,39 @@ void tst_Package::pk01DataGpkg()
 
 void tst_Package::pk02PostgisProject()
 {
-    if (qEnvironmentVariableIsEmpty("QFC_TEST_PGSERVICEFILE"))
-        QSKIP("PK-02 needs the PostGIS database of core/delta/project2.qgs (host test_postgis_db): "
-              "set QFC_TEST_PGSERVICEFILE and provide it");
+    // core/delta/project2.qgs: one layer on public.point (srid 2056, Point) through a plain-text
+    // connection, pointed at the fixture's database qfc_package (1 feature)
+    const PostgisFixture postgis;
+    QFC_REQUIRE_POSTGIS(postgis);
     WorkerJob job;
-    job.environment().insert(QStringLiteral("PGSERVICEFILE"),
-                             qEnvironmentVariable("QFC_TEST_PGSERVICEFILE"));
     QVERIFY(job.addUpstreamFile(QStringLiteral("core/delta/project2.qgs"),
                                 QStringLiteral("project.qgs")));
     QVERIFY(job.addUpstreamFile(QStringLiteral("core/delta/points.geojson"),
                                 QStringLiteral("points.geojson")));
+    QVERIFY(rewritePostgisConnection(job.filesDir() + QStringLiteral("/project.qgs"),
+                                     postgis.connectionInfo(postgis.value("DB_PACKAGE")))
+            > 0);
     const WorkerResult result = runPackage(job, QStringLiteral("project.qgs"));
     QVERIFY2(!result.feedback.contains("error"),
              qPrintable(result.feedback.value("error").toString()));
+    QCOMPARE(result.exitCode, 0);
     QCOMPARE(exportFiles(job), (QStringList{"data.gpkg", "project_qfield.qgz"}));
+    // the PostGIS layer was reached, and offlined with its one feature
+    const QString id = QStringLiteral("point_6b900fa7_af52_4082_bbff_6077f4a91d02");
+    const QJsonObject source = outputLayers(result, "qgis_layers_data").value(id).toObject();
+    QVERIFY2(source.value("is_valid").toBool(),
+             qPrintable(QJsonDocument(source).toJson(QJsonDocument::Compact)));
+    QCOMPARE(source.value("provider_name").toString(), QStringLiteral("postgres"));
+    QVERIFY(
+        outputLayers(result, "qfield_layer_data").value(id).toObject().value("is_valid").toBool());
+    Database data(job.workdir() + QStringLiteral("/export/data.gpkg"));
+    const QList<QVariantList> tables = data.rows("SELECT table_name FROM gpkg_geometry_columns");
+    QCOMPARE(tables.size(), 1);
+    const QList<QVariantList> rows =
+        data.rows(QStringLiteral("SELECT id, geom FROM \"%1\"").arg(tables.at(0).at(0).toString()));
+    QCOMPARE(rows.size(), 1);
+    QCOMPARE(rows.at(0).at(0).toInt(), 1);
+    QCOMPARE(wkbType(gpkgWkb(rows.at(0).at(1).toByteArray())), quint32(1));
 }
 
 void tst_Package::pk03BrokenProject()
@@ -542,25 +563,32 @@ void tst_Package::pk06OneTablePerSource()
 
 void tst_Package::pk07PostgisMultipointAsPoint()
 {
-    if (qEnvironmentVariableIsEmpty("QFC_TEST_PGSERVICEFILE"))
-        QSKIP("PK-07 needs a PostGIS table point(multipoint, 2056) with 12 single-point features "
-              "behind core/delta/project2.qgs: set QFC_TEST_PGSERVICEFILE and provide it");
+    // project2.qgs pointed at qfc_package_multipoint: public.point is geometry(MultiPoint, 2056)
+    // with 12 single-point features while the layer is declared type=Point
+    const PostgisFixture postgis;
+    QFC_REQUIRE_POSTGIS(postgis);
     WorkerJob job;
-    job.environment().insert(QStringLiteral("PGSERVICEFILE"),
-                             qEnvironmentVariable("QFC_TEST_PGSERVICEFILE"));
     QVERIFY(job.addUpstreamFile(QStringLiteral("core/delta/project2.qgs"),
                                 QStringLiteral("project2.qgs")));
-    const WorkerResult result = runPackage(job, QStringLiteral("project2.qgs"));
+    QVERIFY(rewritePostgisConnection(job.filesDir() + QStringLiteral("/project2.qgs"),
+                                     postgis.connectionInfo(postgis.value("DB_PACKAGE_MULTIPOINT")))
+            > 0);
+    const WorkerResult result =
+        runPackage(job, QStringLiteral("project2.qgs"),
+                   {QStringLiteral("--offliner"), QStringLiteral("pythonmini")});
     QVERIFY2(!result.feedback.contains("error"),
              qPrintable(result.feedback.value("error").toString()));
+    QCOMPARE(result.exitCode, 0);
     Database data(job.workdir() + QStringLiteral("/export/data.gpkg"));
-    const QList<QVariantList> tables = data.rows("SELECT table_name FROM gpkg_geometry_columns");
+    const QList<QVariantList> tables =
+        data.rows("SELECT table_name, geometry_type_name FROM gpkg_geometry_columns");
     QCOMPARE(tables.size(), 1);
+    QCOMPARE(tables.at(0).at(1).toString(), QStringLiteral("POINT"));
     const QList<QVariantList> geometries =
         data.rows(QStringLiteral("SELECT geom FROM \"%1\"").arg(tables.at(0).at(0).toString()));
     QCOMPARE(geometries.size(), 12);
     for (const QVariantList &row : geometries)
-        QCOMPARE(wkbType(gpkgWkb(row.at(0).toByteArray())) % 1000, quint32(1));
+        QCOMPARE(wkbType(gpkgWkb(row.at(0).toByteArray())), quint32(1));
 }
 
 void tst_Package::pk08PolygonIntoMultiPolygon()
@@ -763,24 +791,36 @@ void tst_Package::pk11OfflineLayerProperties()
 
 void tst_Package::pp08PackagingWithEffectiveUser()
 {
-    const QString serviceFile = qEnvironmentVariable("QFC_TEST_PGSERVICEFILE");
-    if (serviceFile.isEmpty())
-        QSKIP("PP-08 needs a live PostGIS: set QFC_TEST_PGSERVICEFILE (service qfctestci with view "
-              "public.point_view(id, geometry Point 4326))");
+    // §6.3 PP-08, packaging half: with the QFC_PG_EFFECTIVE_USER secret the view stays valid and
+    // its 3 features are packaged
+    const PostgisFixture postgis;
+    QFC_REQUIRE_POSTGIS(postgis);
     WorkerJob job;
-    job.environment().insert(QStringLiteral("PGSERVICEFILE"), serviceFile);
-    job.environment().insert(
-        QStringLiteral("QFC_PG_EFFECTIVE_USER"),
-        qEnvironmentVariable("QFC_TEST_PG_EFFECTIVE_USER", QStringLiteral("qfctestci")));
+    QVERIFY(job.usePgServiceFile(postgis.serviceFile()));
+    job.environment().insert(QStringLiteral("QFC_PG_EFFECTIVE_USER"),
+                             postgis.value("EFFECTIVE_USER"));
     QVERIFY(job.addUpstreamFile(QStringLiteral("core/override_pg_effective_user.qgs"),
                                 QStringLiteral("override_pg_effective_user.qgs")));
     const WorkerResult result = runPackage(job, QStringLiteral("override_pg_effective_user.qgs"));
     QVERIFY2(!result.feedback.contains("error"),
              qPrintable(result.feedback.value("error").toString()));
-    const QJsonObject layer = outputLayers(result, "qfield_layer_data")
-                                  .value("point_view_e17fcc5d_9e31_40a3_83f7_914c6ddc6d8d")
-                                  .toObject();
-    QCOMPARE(layer.value("is_valid").toBool(), true);
+    QCOMPARE(result.exitCode, 0);
+    const QString id = QStringLiteral("point_view_e17fcc5d_9e31_40a3_83f7_914c6ddc6d8d");
+    const QJsonObject layer = outputLayers(result, "qfield_layer_data").value(id).toObject();
+    QVERIFY2(layer.value("is_valid").toBool(),
+             qPrintable(QJsonDocument(layer).toJson(QJsonDocument::Compact)));
+    QVERIFY(
+        outputLayers(result, "qgis_layers_data").value(id).toObject().value("is_valid").toBool());
+    QVERIFY2(result.log().contains(QStringLiteral("connects with session_role \"%1\"")
+                                       .arg(postgis.value("EFFECTIVE_USER"))),
+             qPrintable(result.log()));
+    Database data(job.workdir() + QStringLiteral("/export/data.gpkg"));
+    const QList<QVariantList> tables = data.rows("SELECT table_name FROM gpkg_geometry_columns");
+    QCOMPARE(tables.size(), 1);
+    QCOMPARE(
+        data.value(QStringLiteral("SELECT count(*) FROM \"%1\"").arg(tables.at(0).at(0).toString()))
+            .toInt(),
+        3);
 }
 
 void tst_Package::qgiscoreOffliner()

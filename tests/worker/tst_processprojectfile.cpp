@@ -2,13 +2,16 @@
 // the runner, the server and QField see: exit code, feedback.json (bytes and content), the log on
 // stderr (line format, step markers, redaction) and thumbnail.png.
 //
-// Not run here (they need a live PostGIS), see pp07/pp08 below: they run when
-// QFC_TEST_PGSERVICEFILE names a pg_service.conf with
+// PP-07 and PP-08 need a live PostGIS: CTest starts one (the `postgis` fixture,
+// tests/scripts/postgis.sh, SQL in tests/data/postgis/) and QFC_TEST_PGSERVICEFILE names its
+// pg_service.conf with
 //   [geodb1], [geodb2]  two databases, each with table public.point(id integer primary key,
 //                       geometry geometry(Point, 2056))                   (PP-07)
 //   [qfctestci]         a database with view public.point_view(id integer, geometry
 //                       geometry(Point, 4326)) readable by the service's user            (PP-08)
-// The worker gets it as PGSERVICEFILE, as the runner passes the project's pgservice secrets.
+// The worker gets a copy as <workdir>/pg_service.conf named by PGSERVICEFILE, as the runner
+// passes the project's pgservice secrets. Under CTest a fixture that did not start fails the two
+// cases; run by hand without QFC_TEST_PGSERVICEFILE and QFC_TEST_POSTGIS_ENV they are skipped.
 
 #include "workerjob.h"
 
@@ -258,6 +261,11 @@ bool copyDeltaProject(WorkerJob &job, const QString &targetDir,
             return false;
     }
     return job.addUpstreamFile(QStringLiteral("core/delta/project.qgs"), prefix + projectName);
+}
+
+QString jsonText(const QJsonObject &object)
+{
+    return QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact));
 }
 
 } // namespace
@@ -569,33 +577,42 @@ void tst_ProcessProjectfile::pp06VirtualLayers()
 
 void tst_ProcessProjectfile::pp07PgServiceLayers()
 {
-    const QString serviceFile = qEnvironmentVariable("QFC_TEST_PGSERVICEFILE");
-    if (serviceFile.isEmpty())
-        QSKIP(
-            "PP-07 needs a live PostGIS: set QFC_TEST_PGSERVICEFILE (services geodb1, geodb2 with "
-            "table public.point(id, geometry Point 2056))");
+    const PostgisFixture postgis;
+    QFC_REQUIRE_POSTGIS(postgis);
     WorkerJob job;
-    job.environment().insert(QStringLiteral("PGSERVICEFILE"), serviceFile);
+    QVERIFY(job.usePgServiceFile(postgis.serviceFile()));
     QVERIFY(job.addUpstreamFile(QStringLiteral("core/delta/project_pgservice.qgs"),
                                 QStringLiteral("project_pgservice.qgs")));
     const WorkerResult result =
         runProject(job, QStringLiteral("project_pgservice.qgs"), QStringLiteral("PP-07 pgservice"));
     QCOMPARE(result.exitCode, 0);
     QVERIFY(!result.feedback.contains("error"));
-    const QJsonObject layer =
-        result.layer(QStringLiteral("point_6b900fa7_af52_4082_bbff_6077f4a91d02"));
-    QCOMPARE(layer.value("is_valid").toBool(), true);
-    QCOMPARE(layer.value("error_code").toString(), QStringLiteral("no_error"));
+    // point_…d02 reads public.point through geodb1, point_…d03 through geodb2
+    for (const char *id : {"point_6b900fa7_af52_4082_bbff_6077f4a91d02",
+                           "point_6b900fa7_af52_4082_bbff_6077f4a91d03"}) {
+        const QJsonObject layer = result.layer(QLatin1String(id));
+        QVERIFY2(layer.value("is_valid").toBool(),
+                 qPrintable(QLatin1String(id) + QLatin1Char(' ') + jsonText(layer)));
+        QCOMPARE(layer.value("error_code").toString(), QStringLiteral("no_error"));
+        QCOMPARE(layer.value("provider_name").toString(), QStringLiteral("postgres"));
+        QCOMPARE(layer.value("wkb_type_name").toString(), QStringLiteral("Point"));
+    }
+    QVERIFY(result.layer(QStringLiteral("point_6b900fa7_af52_4082_bbff_6077f4a91d02"))
+                .value("datasource")
+                .toString()
+                .contains(QLatin1String("service='geodb1'")));
+    QVERIFY(result.layer(QStringLiteral("point_6b900fa7_af52_4082_bbff_6077f4a91d03"))
+                .value("datasource")
+                .toString()
+                .contains(QLatin1String("service='geodb2'")));
 }
 
 void tst_ProcessProjectfile::pp08PgEffectiveUserView()
 {
-    const QString serviceFile = qEnvironmentVariable("QFC_TEST_PGSERVICEFILE");
-    if (serviceFile.isEmpty())
-        QSKIP("PP-08 needs a live PostGIS: set QFC_TEST_PGSERVICEFILE (service qfctestci with view "
-              "public.point_view(id, geometry Point 4326))");
+    const PostgisFixture postgis;
+    QFC_REQUIRE_POSTGIS(postgis);
     WorkerJob job;
-    job.environment().insert(QStringLiteral("PGSERVICEFILE"), serviceFile);
+    QVERIFY(job.usePgServiceFile(postgis.serviceFile()));
     QVERIFY(job.addUpstreamFile(QStringLiteral("core/override_pg_effective_user.qgs"),
                                 QStringLiteral("override_pg_effective_user.qgs")));
     const WorkerResult result = runProject(job, QStringLiteral("override_pg_effective_user.qgs"),
@@ -606,7 +623,8 @@ void tst_ProcessProjectfile::pp08PgEffectiveUserView()
         result.layer(QStringLiteral("point_view_e17fcc5d_9e31_40a3_83f7_914c6ddc6d8d"));
     QCOMPARE(layer.value("provider_name").toString(), QStringLiteral("postgres"));
     QVERIFY(layer.value("datasource").toString().contains(QLatin1String("service='qfctestci'")));
-    QCOMPARE(layer.value("is_valid").toBool(), true);
+    QVERIFY2(layer.value("is_valid").toBool(), qPrintable(jsonText(layer)));
+    QCOMPARE(layer.value("error_code").toString(), QStringLiteral("no_error"));
 }
 
 void tst_ProcessProjectfile::pp09BrokenXml()

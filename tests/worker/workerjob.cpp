@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 
 QStringList WorkerResult::logLines() const
 {
@@ -144,6 +145,22 @@ bool WorkerJob::writeFile(const QString &target, const QByteArray &content)
         && file.write(content) == content.size();
 }
 
+bool WorkerJob::usePgServiceFile(const QString &source)
+{
+    QFile in(source);
+    if (!in.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray content = in.readAll();
+    const QString path = m_workdir + QStringLiteral("/pg_service.conf");
+    QFile out(path);
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate)
+        || out.write(content) != content.size()
+        || !out.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner))
+        return false;
+    m_environment.insert(QStringLiteral("PGSERVICEFILE"), path);
+    return true;
+}
+
 WorkerResult WorkerJob::run(const QStringList &arguments, int timeoutMs)
 {
     WorkerResult result;
@@ -198,4 +215,72 @@ QString WorkerJob::fixturesDir()
 QString WorkerJob::expectedQgisVersion()
 {
     return qEnvironmentVariable("QFC_EXPECTED_QGIS_VERSION");
+}
+
+PostgisFixture::PostgisFixture()
+{
+    m_serviceFile = qEnvironmentVariable("QFC_TEST_PGSERVICEFILE");
+    const QString envFile = qEnvironmentVariable("QFC_TEST_POSTGIS_ENV");
+    m_configured = !m_serviceFile.isEmpty() || !envFile.isEmpty();
+    if (!m_configured)
+        return;
+    const QString notStarted =
+        QStringLiteral(": the PostGIS of the `postgis` fixture (tests/scripts/postgis.sh) did not "
+                       "start, or QFC_TEST_PGSERVICEFILE/QFC_TEST_POSTGIS_ENV are wrong");
+    if (m_serviceFile.isEmpty() || !QFileInfo(m_serviceFile).isReadable()) {
+        m_problem =
+            QStringLiteral("no readable pg_service.conf \"%1\"").arg(m_serviceFile) + notStarted;
+        return;
+    }
+    QFile env(envFile);
+    if (envFile.isEmpty() || !env.open(QIODevice::ReadOnly)) {
+        m_problem = QStringLiteral("no readable env file \"%1\"").arg(envFile) + notStarted;
+        return;
+    }
+    const QStringList lines = QString::fromUtf8(env.readAll()).split(QLatin1Char('\n'));
+    for (const QString &line : lines) {
+        const qsizetype equals = line.indexOf(QLatin1Char('='));
+        if (line.startsWith(QLatin1String("QFC_POSTGIS_")) && equals > 0)
+            m_values.insert(line.left(equals).mid(12), line.mid(equals + 1));
+    }
+    for (const char *name : {"MODE", "HOST", "PORT", "USER", "PASSWORD"}) {
+        if (value(QLatin1String(name)).isEmpty()) {
+            m_problem =
+                QStringLiteral("QFC_POSTGIS_%1 missing in %2").arg(QLatin1String(name), envFile)
+                + notStarted;
+            return;
+        }
+    }
+}
+
+QString PostgisFixture::value(const QString &name) const
+{
+    return m_values.value(name);
+}
+
+QString PostgisFixture::connectionInfo(const QString &database) const
+{
+    return QStringLiteral("dbname='%1' host=%2 port=%3 user='%4' password='%5'")
+        .arg(database, value(QStringLiteral("HOST")), value(QStringLiteral("PORT")),
+             value(QStringLiteral("USER")), value(QStringLiteral("PASSWORD")));
+}
+
+int rewritePostgisConnection(const QString &projectPath, const QString &connectionInfo)
+{
+    QFile file(projectPath);
+    if (!file.open(QIODevice::ReadOnly))
+        return 0;
+    QString project = QString::fromUtf8(file.readAll());
+    file.close();
+    static const QRegularExpression upstream(
+        QStringLiteral("dbname='test_postgis_db_name' host='?test_postgis_db'? port=5432 "
+                       "user='test_postgis_db_user'( password='test_postgis_db_password')?"));
+    const int count = int(project.count(upstream));
+    if (count == 0)
+        return 0;
+    project.replace(upstream, connectionInfo);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return 0;
+    const QByteArray bytes = project.toUtf8();
+    return file.write(bytes) == bytes.size() ? count : 0;
 }

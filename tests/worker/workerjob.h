@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QProcess>
@@ -57,6 +58,9 @@ public:
     bool addUpstreamDirectory(const QString &sourceDir, const QString &targetDir);
     bool addFixture(const QString &name, const QString &target);
     bool writeFile(const QString &target, const QByteArray &content);
+    // As the runner passes the project's pgservice secrets (libqfc/jobs/jobrun.cpp): a copy of
+    // `source` as <workdir>/pg_service.conf (0600), named by PGSERVICEFILE.
+    bool usePgServiceFile(const QString &source);
 
     QProcessEnvironment &environment() { return m_environment; }
 
@@ -73,3 +77,47 @@ private:
     QString m_workdir;
     QProcessEnvironment m_environment;
 };
+
+// The PostGIS of the `postgis` CTest fixture (tests/scripts/postgis.sh, tests/data/postgis/):
+// QFC_TEST_PGSERVICEFILE names its pg_service.conf (services geodb1, geodb2, qfctestci,
+// qfc_test_delta), QFC_TEST_POSTGIS_ENV its env file (QFC_POSTGIS_* assignments: HOST, PORT,
+// USER, PASSWORD, EFFECTIVE_USER, DB_<FAMILY>).
+class PostgisFixture
+{
+public:
+    PostgisFixture();
+
+    // False only when neither variable is set: a run by hand, outside CTest (the cases skip).
+    bool configured() const { return m_configured; }
+    // Empty, or why the fixture cannot be used (CTest set the variables but the fixture did not
+    // start): the cases fail then.
+    QString problem() const { return m_problem; }
+    QString serviceFile() const { return m_serviceFile; }
+    QString value(const QString &name) const; // QFC_POSTGIS_<name>, "" when absent
+    // The libpq connection of a plain-text datasource reaching `database` on the fixture:
+    // "dbname='<database>' host=<host> port=<port> user='<user>' password='<password>'".
+    QString connectionInfo(const QString &database) const;
+
+private:
+    bool m_configured = false;
+    QString m_problem;
+    QString m_serviceFile;
+    QHash<QString, QString> m_values;
+};
+
+// Points the plain-text connection of an upstream PostGIS test project (core/delta/project2.qgs,
+// subscription/project_plaintext.qgs: "dbname='test_postgis_db_name' host=test_postgis_db
+// port=5432 user='test_postgis_db_user' password='test_postgis_db_password'", host quoted or not,
+// the password left out where QGIS repeats the source in the layer tree) at `connectionInfo`.
+// Returns the number of occurrences rewritten (0 on any error).
+int rewritePostgisConnection(const QString &projectPath, const QString &connectionInfo);
+
+// Skips when the PostGIS fixture is not configured (run by hand), fails when it is configured but
+// unusable. For test functions (QSKIP/QVERIFY2 return from the caller).
+#define QFC_REQUIRE_POSTGIS(fixture)                                                             \
+    do {                                                                                         \
+        if (!(fixture).configured())                                                             \
+            QSKIP("needs the PostGIS of the `postgis` fixture: run through CTest, or set "       \
+                  "QFC_TEST_PGSERVICEFILE and QFC_TEST_POSTGIS_ENV (tests/scripts/postgis.sh)"); \
+        QVERIFY2((fixture).problem().isEmpty(), qPrintable((fixture).problem()));                \
+    } while (false)
