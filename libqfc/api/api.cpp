@@ -23,7 +23,9 @@ http::BodyPolicy Api::bodyPolicy(const QByteArray &method, const QString &path) 
     policy.memoryLimit = m_services.settings.maxBodyBytes();
     const Router::Match m = m_router.match(method == "HEAD" ? "GET" : method, path);
     if (m.kind == Router::Match::Found && m.route->upload) {
-        policy.multipartLimit = m_services.settings.maxUploadBytes();
+        policy.multipartLimit = m.route->bodyLimitSetting.isEmpty()
+            ? m_services.settings.maxUploadBytes()
+            : m_services.settings.integer(m.route->bodyLimitSetting);
         policy.fileFields = m.route->fileFields;
     }
     return policy;

@@ -30,6 +30,7 @@ struct Route
     bool upload = false; // a multipart upload endpoint: large bodies stream to disk
     QByteArrayList fileFields; // its file part names
     QString summary; // for the OpenAPI document
+    QString bodyLimitSetting{}; // upload: a setting that replaces server/max_upload_bytes
 };
 
 class Router

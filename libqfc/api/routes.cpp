@@ -2,10 +2,11 @@
 
 #include "authhandler.h"
 #include "collaboratorshandler.h"
+#include "deltashandler.h"
 #include "fileshandler.h"
 #include "jobshandler.h"
-#include "packageshandler.h"
 #include "organizationshandler.h"
+#include "packageshandler.h"
 #include "projectshandler.h"
 #include "router.h"
 #include "statushandler.h"
@@ -80,6 +81,13 @@ void registerRoutes(Router &r)
     r.add({"GET",    u"packages/<uuid:project_id>/latest/"_qs,                        T, PackagesHandler::latest,   false, {}, u"The latest package"_qs});
     r.add({"GET",    u"packages/<uuid:project_id>/latest/files/<path:path>/"_qs,      T, PackagesHandler::download, false, {}, u"A file of the latest package"_qs});
     r.add({"POST",   u"packages/<uuid:project_id>/<uuid:job_id>/files/<path:path>/"_qs, T, PackagesHandler::upload, true, {"file"}, u"Worker upload of a package file"_qs});
+    // Deltas (§11, §19.9); the upload streams to disk within deltas/max_deltafile_bytes
+    r.add({"POST",   u"deltas/<uuid:project_id>/"_qs,                      T, DeltasHandler::upload,        true,  {"file"}, u"Push a deltafile"_qs, u"deltas/max_deltafile_bytes"_qs});
+    r.add({"GET",    u"deltas/<uuid:project_id>/"_qs,                      T, DeltasHandler::list,          false, {}, u"Deltas of a project"_qs});
+    r.add({"GET",    u"deltas/<uuid:project_id>/<uuid:deltafile_id>/"_qs,  T, DeltasHandler::listDeltafile, false, {}, u"Deltas of a deltafile"_qs});
+    r.add({"POST",   u"deltas/apply/<uuid:project_id>/"_qs,                T, DeltasHandler::apply,         false, {}, u"Apply pending deltas (deprecated)"_qs});
+    r.add({"POST",   u"deltas/<uuid:project_id>/reapply/"_qs,              T, DeltasHandler::reapply,       false, {}, u"Re-apply deltas (QFC)"_qs});
+    r.add({"POST",   u"deltas/<uuid:project_id>/ignore/"_qs,               T, DeltasHandler::ignore,        false, {}, u"Ignore deltas (QFC)"_qs});
     // Jobs (§12)
     r.add({"GET",    u"jobs/"_qs,                T, JobsHandler::list,   false, {}, u"Jobs of a project"_qs});
     r.add({"POST",   u"jobs/"_qs,                T, JobsHandler::create, false, {}, u"Create a job"_qs});

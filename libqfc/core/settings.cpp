@@ -109,6 +109,8 @@ QList<Settings::Definition> makeDefinitions()
          u"A node whose heartbeat is older than this is dead: its queued and started jobs fail."_qs, 5, 86400},
         {u"jobs/node_id"_qs, u"QFC_NODE_ID"_qs, T::String, QString(),
          u"This node's name in the job queue. Empty: a generated id kept in DATA/node-id."_qs},
+        {u"deltas/max_deltafile_bytes"_qs, u"QFC_MAX_DELTAFILE_BYTES"_qs, T::Bytes, u"64MiB"_qs,
+         u"Largest request body for a deltafile push (POST deltas/<project_id>/); larger ones get 413 before the body is read."_qs, 1024},
         {u"secrets/key_store"_qs, u"QFC_SECRETS_KEY_STORE"_qs, T::String, kDefaultKeyStore,
          u"Where the key that encrypts secrets lives: file (secrets/key_file), or keychain (the OS keychain through QtKeychain: Windows Credential Manager, macOS Keychain, a desktop Secret Service; a headless Linux server has none). Nodes sharing one database need the same key."_qs},
         {u"secrets/key_file"_qs, u"QFC_SECRETS_KEY_FILE"_qs, T::String, u"secret.key"_qs,

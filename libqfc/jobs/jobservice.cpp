@@ -6,6 +6,7 @@
 #include "db/database.h"
 #include "db/query.h"
 #include "db/transaction.h"
+#include "deltas/deltaservice.h"
 #include "files/filestore.h"
 #include "jobrepository.h"
 #include "projects/plans.h"
@@ -84,10 +85,9 @@ std::pair<Job, bool> JobService::createFromApi(const Permissions &permissions,
             permissions.requireProject(projectId, ProjectAction::TriggerProcess);
         if (pa.project.isTemplate())
             throw ApiError::permissionDenied();
-        throw ApiError::apiError(
-            400,
-            QJsonObject{{u"type"_qs,
-                         QJsonArray{u"delta_apply jobs are scheduled from pushed deltas."_qs}}});
+        // §12.2 Rec: the scheduling of §15.3; the first new job, or the active one.
+        return deltas::DeltaService(m_database, *this)
+            .createFromApi(pa.project, permissions.caller()->id);
     }
     throw ApiError::apiError(
         400, QJsonObject{{u"type"_qs, QJsonArray{u"Not a job type that can be created."_qs}}});

@@ -10,6 +10,7 @@
 #include "db/database.h"
 #include "db/migrator.h"
 #include "db/transaction.h"
+#include "deltas/applyjob.h"
 #include "files/filerepository.h"
 #include "files/localfilestore.h"
 #include "files/projectfiles.h"
@@ -162,6 +163,7 @@ void Instance::start(bool migrate)
     m_projectFiles = std::make_unique<files::ProjectFiles>(*m_database, *m_store);
     m_jobs = std::make_unique<jobs::JobService>(*m_database, *m_store, *m_projectFiles);
     m_jobs->setHooks(jobtypes::ProcessProjectfile, jobs::processProjectfileHooks(*m_jobs));
+    m_jobs->setHooks(jobtypes::DeltaApply, deltas::deltaApplyHooks(*m_jobs));
     m_jobs->setHooks(jobtypes::Package, packages::packageHooks(*m_jobs));
     m_projectFiles->setUploadHook([this](const Project &project, const QString &, qint64 userId) {
         m_jobs->onProjectFileUploaded(project, userId);

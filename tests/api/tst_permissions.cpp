@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "db/database.h"
 #include "db/transaction.h"
+#include "deltas/deltarepository.h"
 #include "files/filerepository.h"
 #include "files/filestore.h"
 #include "projects/collaborators.h"
@@ -18,6 +19,7 @@
 #include <QFile>
 #include <QRegularExpression>
 #include <QTest>
+#include <QUuid>
 
 using namespace qfc;
 using namespace qfc::test;
@@ -66,6 +68,8 @@ struct World
     QString org;
     QString personalProject;
     QString orgProject;
+    QString deltafile; // the deltafile id of each project's delta
+    QHash<QString, QString> deltas; // project id → its delta (status error)
 
     QString name(const QString &role) const { return names.value(role); }
 };
@@ -126,6 +130,23 @@ World buildWorld(Instance &instance, int row, bool isPublic)
     const ContentDigest digest = instance.store().putFromDevice(content).digest;
     for (const QString &pid : {w.personalProject, w.orgProject})
         files::addVersion(db, pid, u"data.gpkg"_qs, digest, w.ids[u"owner"_qs], clock::nowUs());
+    // ... and a QGIS file, with one delta pushed before (spec/api.md §11).
+    w.deltafile = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    for (const QString &pid : {w.personalProject, w.orgProject}) {
+        files::addVersion(db, pid, u"project.qgs"_qs, digest, w.ids[u"owner"_qs], clock::nowUs());
+        projects::filesChanged(db, pid, u"project.qgs"_qs, clock::nowUs(), false, 0);
+        deltas::Delta d;
+        d.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        d.deltafileId = w.deltafile;
+        d.projectId = pid;
+        d.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        d.content = u"{}"_qs;
+        d.createdBy = w.ids[u"owner"_qs];
+        d.createdAt = d.updatedAt = clock::nowUs();
+        d.lastStatus = u"error"_qs;
+        deltas::insertIfNew(db, d);
+        w.deltas.insert(pid, d.id);
+    }
     tx.commit();
     return w;
 }
@@ -195,7 +216,8 @@ private Q_SLOTS:
             .replace(u"{team}"_qs, u"field"_qs)
             .replace(u"{teammember}"_qs, w.name(u"team_member"_qs))
             .replace(u"{self}"_qs, role == u"anonymous" ? w.name(u"stranger"_qs) : w.name(role))
-            .replace(u"{other}"_qs, w.name(u"other"_qs));
+            .replace(u"{other}"_qs, w.name(u"other"_qs))
+            .replace(u"{deltafile}"_qs, w.deltafile);
 
         // The request bodies (what clients send for these calls).
         QJsonObject body;
@@ -233,6 +255,9 @@ private Q_SLOTS:
                     {u"email"_qs, QString(made + u"@example.com"_qs)}};
         } else if (p.startsWith(u"users/") && method == "PATCH") {
             body = {{u"first_name"_qs, u"Changed"_qs}};
+        } else if (p.startsWith(u"deltas/")
+                   && (p.endsWith(u"/reapply/") || p.endsWith(u"/ignore/"))) {
+            body = {{u"delta_ids"_qs, QJsonArray{w.deltas.value(pid)}}};
         }
 
         QString token;
@@ -247,6 +272,28 @@ private Q_SLOTS:
         // Uploads are multipart: a file part, or the thumbnail image.
         if (method == "POST" && p.startsWith(u"files/")) {
             r = client->uploadFile(p, "uploaded");
+        } else if (method == "POST" && p == u"deltas/"_qs + pid + u'/') {
+            // A deltafile as QField pushes it: one create delta for the project.
+            const QJsonObject delta{
+                {u"uuid"_qs, QUuid::createUuid().toString(QUuid::WithoutBraces)},
+                {u"clientId"_qs, QUuid::createUuid().toString(QUuid::WithoutBraces)},
+                {u"localPk"_qs, u"1"_qs},
+                {u"sourcePk"_qs, u""_qs},
+                {u"localLayerId"_qs, u"layer"_qs},
+                {u"sourceLayerId"_qs, u"layer"_qs},
+                {u"method"_qs, u"create"_qs},
+                {u"new"_qs,
+                 QJsonObject{{u"geometry"_qs, QJsonValue::Null},
+                             {u"attributes"_qs, QJsonObject{}}}}};
+            const QJsonObject file{{u"version"_qs, u"1.0"_qs},
+                                   {u"project"_qs, pid},
+                                   {u"id"_qs, QUuid::createUuid().toString(QUuid::WithoutBraces)},
+                                   {u"deltas"_qs, QJsonArray{delta}},
+                                   {u"files"_qs, QJsonArray{}}};
+            r = client->postMultipart(p,
+                                      {{"text", {}, "{}", nullptr, {}},
+                                       {"file", "deltafile.json", QJsonDocument(file).toJson(),
+                                        nullptr, "application/json"}});
         } else if (method == "POST" && p.endsWith(u"/thumbnail/")) {
             const QByteArray png =
                 QByteArray("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x10", 24)
