@@ -14,7 +14,7 @@
 #   QFC_SERVER  a Release qfc-server (default: build/release/app/qfc-server; `cmake --preset
 #               release && cmake --build --preset release` builds it)
 #   SIZES_MIB   space-separated file sizes in MiB (default "100 4096")
-# Environment: QFC_BENCH_DIR (default: ${TMPDIR:-/tmp}) gets a temporary directory with the test
+# Environment: BENCH_DIR (default: ${TMPDIR:-/tmp}) gets a temporary directory with the test
 # files, QFC's data directory and nginx's root, all on one disk: about 3.3 x the largest size.
 # Needs: nginx (scripts/install-deps.sh, BENCH group), curl, python3. Peak RSS is the kernel's
 # VmHWM of the server process (qfc-server; nginx's single worker), reset before each transfer
@@ -32,7 +32,7 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "needs python3" >&2; exit 2; }
 
-RUN=$(mktemp -d "${QFC_BENCH_DIR:-${TMPDIR:-/tmp}}/qfc-bench-files.XXXXXX")
+RUN=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/qfc-bench-files.XXXXXX")
 QFC_PID="" NGINX_PID=""
 cleanup() {
     [ -n "$QFC_PID" ] && kill "$QFC_PID" 2>/dev/null && wait "$QFC_PID" 2>/dev/null

@@ -3,10 +3,10 @@
 # shared/bench/make_big_project.sh next to ogr2ogr copying the same tables into one GeoPackage in
 # the same run, worker start-up next to a bare QGIS init+exit, then check_package.py on the result.
 #
-# usage: bench/package/run.sh [QFC_WORKER] [SCALE]
-#   QFC_WORKER  the qfc-worker binary (default: build/worker/qfc-worker)
+# usage: bench/package/run.sh [QFC_TEST_WORKER_BINARY] [SCALE]
+#   QFC_TEST_WORKER_BINARY  the qfc-worker binary (default: build/worker/qfc-worker)
 #   SCALE       make_big_project.sh scale (default 1)
-# Environment: QFC_BENCH_CACHE (default ~/.cache/qfc-bench) keeps the generated project between
+# Environment: BENCH_CACHE (default ~/.cache/qfc-bench) keeps the generated project between
 # runs; SHARED (default <repo>/../shared) is where shared/bench lives.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +14,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 WORKER=${1:-$REPO/build/worker/qfc-worker}
 SCALE=${2:-1}
 SHARED=${SHARED:-$REPO/../shared}
-CACHE=${QFC_BENCH_CACHE:-$HOME/.cache/qfc-bench}
+CACHE=${BENCH_CACHE:-$HOME/.cache/qfc-bench}
 PROJECT=$CACHE/big-scale$SCALE
 TIME=/usr/bin/time
 

@@ -212,13 +212,13 @@ private Q_SLOTS:
         const QString ref = qEnvironmentVariable("QFC_TEST_TESTS_DIR") + u"/data/schema/"_qs
             + qfc::test::backendName() + u".txt"_qs;
         QFile f(ref);
-        if (qEnvironmentVariableIsSet("QFC_REGENERATE_REFERENCES")) {
+        if (qEnvironmentVariableIsSet("QFC_TEST_REGENERATE_REFERENCES")) {
             QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
             f.write(dump.toUtf8());
             QSKIP("reference regenerated");
         }
         QVERIFY2(f.open(QIODevice::ReadOnly),
-                 "missing schema reference: run with QFC_REGENERATE_REFERENCES=1 and review");
+                 "missing schema reference: run with QFC_TEST_REGENERATE_REFERENCES=1 and review");
         QCOMPARE(dump, QString::fromUtf8(f.readAll()));
     }
 

@@ -284,7 +284,9 @@ private Q_SLOTS:
                                    {{u":j"_qs, job[u"id"_qs].toString()}})
                      ->toInt(),
                  0);
-        // A failed newer package hides the older one (§10).
+        // A failed newer package hides the older one (§10): the project file becomes a broken one
+        // (its process_projectfile job runs first, FIFO per project), then packaging it fails.
+        upload(id, u"simple_bumblebees.qgs"_qs, m_core + u"delta/broken.qgs"_qs);
         const QString failing =
             m_client
                 ->postJson(
@@ -292,11 +294,13 @@ private Q_SLOTS:
                     {{u"project_id"_qs, id}, {u"type"_qs, u"package"_qs}, {u"force"_qs, true}})
                 .object()[u"id"_qs]
                 .toString();
-        QCOMPARE(m_client->del(u"files/"_qs + id + u"/simple_bumblebees.qgs/"_qs).status, 204);
+        QVERIFY(!failing.isEmpty());
         QCOMPARE(waitFor(failing)[u"status"_qs].toString(), u"failed"_qs);
-        const QJsonObject hidden = m_client->get(u"packages/"_qs + id + u"/latest/"_qs).object();
-        QCOMPARE(hidden[u"package_id"_qs].toString(), failing);
-        QCOMPARE(hidden[u"status"_qs].toString(), u"failed"_qs);
+        // The failed job has no files, and the broken project file lists no attachment
+        // directories: no package at all, although an older one finished.
+        const Reply hidden = m_client->get(u"packages/"_qs + id + u"/latest/"_qs);
+        QCOMPARE(hidden.status, 400);
+        QCOMPARE(hidden.code(), u"invalid_job"_qs);
     }
 };
 

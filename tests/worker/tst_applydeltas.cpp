@@ -545,10 +545,11 @@ private Q_SLOTS:
 
 void tst_ApplyDeltas::initTestCase()
 {
-    QVERIFY2(QFileInfo(WorkerJob::workerPath()).isExecutable(), "QFC_WORKER is not set");
+    QVERIFY2(QFileInfo(WorkerJob::workerPath()).isExecutable(),
+             "QFC_TEST_WORKER_BINARY is not set");
     QVERIFY2(
         QFileInfo::exists(WorkerJob::upstreamDir() + QStringLiteral("/core/delta/testdata.gpkg")),
-        "QFC_UPSTREAM_TESTDATA is not set");
+        "QFC_TEST_UPSTREAM_DATA is not set");
     QVERIFY2(QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")),
              "Qt's QSQLITE driver is needed to read GeoPackages");
 }

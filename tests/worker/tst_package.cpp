@@ -75,7 +75,7 @@ QJsonObject probe(const WorkerJob &job, const QString &projectPath)
     environment.insert(QStringLiteral("QGIS_CUSTOM_CONFIG_PATH"),
                        job.scratchDir() + QStringLiteral("/probe-config"));
     process.setProcessEnvironment(environment);
-    process.start(qEnvironmentVariable("QFC_QGISPROBE"), {projectPath});
+    process.start(qEnvironmentVariable("QFC_TEST_QGISPROBE"), {projectPath});
     if (!process.waitForFinished(120000))
         return {};
     return QJsonDocument::fromJson(process.readAllStandardOutput()).object();
@@ -202,8 +202,9 @@ private:
 
 void tst_Package::initTestCase()
 {
-    QVERIFY2(QFileInfo(WorkerJob::workerPath()).isExecutable(), "QFC_WORKER");
-    QVERIFY2(QFileInfo(qEnvironmentVariable("QFC_QGISPROBE")).isExecutable(), "QFC_QGISPROBE");
+    QVERIFY2(QFileInfo(WorkerJob::workerPath()).isExecutable(), "QFC_TEST_WORKER_BINARY");
+    QVERIFY2(QFileInfo(qEnvironmentVariable("QFC_TEST_QGISPROBE")).isExecutable(),
+             "QFC_TEST_QGISPROBE");
     QVERIFY(
         QFileInfo::exists(WorkerJob::upstreamDir() + QStringLiteral("/core/delta/project.qgs")));
 }

@@ -321,14 +321,14 @@ private:
 void tst_ProcessProjectfile::initTestCase()
 {
     QVERIFY2(QFileInfo(WorkerJob::workerPath()).isExecutable(),
-             qPrintable("QFC_WORKER is not an executable: " + WorkerJob::workerPath()));
+             qPrintable("QFC_TEST_WORKER_BINARY is not an executable: " + WorkerJob::workerPath()));
     QVERIFY2(
         QFileInfo::exists(WorkerJob::upstreamDir() + QStringLiteral("/core/delta/project.qgs")),
-        qPrintable("QFC_UPSTREAM_TESTDATA has no core/delta/project.qgs: "
+        qPrintable("QFC_TEST_UPSTREAM_DATA has no core/delta/project.qgs: "
                    + WorkerJob::upstreamDir()));
-    QVERIFY2(
-        QFileInfo::exists(WorkerJob::fixturesDir() + QStringLiteral("/self_contained.qgz")),
-        qPrintable("QFC_WORKER_FIXTURES has no self_contained.qgz: " + WorkerJob::fixturesDir()));
+    QVERIFY2(QFileInfo::exists(WorkerJob::fixturesDir() + QStringLiteral("/self_contained.qgz")),
+             qPrintable("QFC_TEST_WORKER_FIXTURES has no self_contained.qgz: "
+                        + WorkerJob::fixturesDir()));
     QVERIFY(!WorkerJob::expectedQgisVersion().isEmpty());
 }
 

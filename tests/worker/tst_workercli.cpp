@@ -44,8 +44,8 @@ private:
 void tst_WorkerCli::initTestCase()
 {
     QVERIFY2(QFileInfo(WorkerJob::workerPath()).isExecutable(),
-             qPrintable("QFC_WORKER is not an executable: " + WorkerJob::workerPath()));
-    QVERIFY2(!WorkerJob::expectedQgisVersion().isEmpty(), "QFC_EXPECTED_QGIS_VERSION is not set");
+             qPrintable("QFC_TEST_WORKER_BINARY is not an executable: " + WorkerJob::workerPath()));
+    QVERIFY2(!WorkerJob::expectedQgisVersion().isEmpty(), "QFC_TEST_QGIS_VERSION is not set");
 }
 
 void tst_WorkerCli::help_data()

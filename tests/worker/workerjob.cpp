@@ -54,7 +54,7 @@ WorkerJob::WorkerJob() : m_dir(std::make_unique<QTemporaryDir>())
 {
     if (!m_dir->isValid())
         return;
-    if (qEnvironmentVariableIntValue("QFC_KEEP_WORKDIRS") > 0)
+    if (qEnvironmentVariableIntValue("QFC_TEST_KEEP_WORKDIRS") > 0)
         m_dir->setAutoRemove(false);
     const QDir root(m_dir->path());
     root.mkpath(QStringLiteral("work/files"));
@@ -199,22 +199,22 @@ WorkerResult WorkerJob::runProcessProjectfile(const QString &projectFile)
 
 QString WorkerJob::workerPath()
 {
-    return qEnvironmentVariable("QFC_WORKER");
+    return qEnvironmentVariable("QFC_TEST_WORKER_BINARY");
 }
 
 QString WorkerJob::upstreamDir()
 {
-    return qEnvironmentVariable("QFC_UPSTREAM_TESTDATA");
+    return qEnvironmentVariable("QFC_TEST_UPSTREAM_DATA");
 }
 
 QString WorkerJob::fixturesDir()
 {
-    return qEnvironmentVariable("QFC_WORKER_FIXTURES");
+    return qEnvironmentVariable("QFC_TEST_WORKER_FIXTURES");
 }
 
 QString WorkerJob::expectedQgisVersion()
 {
-    return qEnvironmentVariable("QFC_EXPECTED_QGIS_VERSION");
+    return qEnvironmentVariable("QFC_TEST_QGIS_VERSION");
 }
 
 PostgisFixture::PostgisFixture()

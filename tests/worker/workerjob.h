@@ -51,9 +51,9 @@ public:
     QString filesDir() const;
     QString scratchDir() const; // the QTemporaryDir around the work directory
 
-    // Copies <QFC_UPSTREAM_TESTDATA>/<source> to files/<target> (default: the same relative path).
+    // Copies <QFC_TEST_UPSTREAM_DATA>/<source> to files/<target> (default: the same relative path).
     bool addUpstreamFile(const QString &source, const QString &target = QString());
-    // Copies every file of <QFC_UPSTREAM_TESTDATA>/<sourceDir> (not recursive) to
+    // Copies every file of <QFC_TEST_UPSTREAM_DATA>/<sourceDir> (not recursive) to
     // files/<targetDir>.
     bool addUpstreamDirectory(const QString &sourceDir, const QString &targetDir);
     bool addFixture(const QString &name, const QString &target);
