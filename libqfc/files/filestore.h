@@ -123,9 +123,14 @@ public:
                                          qint64 minAgeSeconds) = 0;
 
     // Removes what interrupted puts and collections left behind, when older than
-    // `minAgeSeconds` (0 at start-up when no other process shares the storage). Returns how many
+    // `minAgeSeconds` (0 only when no other process shares the storage). Returns how many
     // leftovers it cleared.
     virtual qint64 cleanTemporaries(qint64 minAgeSeconds) = 0;
+    // Names this process's temporaries after `owner` (a node id), so that at start-up it can
+    // remove what it left behind without touching the puts of other nodes sharing the storage.
+    virtual void setTemporaryOwner(const QString &owner) = 0;
+    // Removes this owner's put temporaries whatever their age (at start-up, before any put).
+    virtual qint64 cleanOwnTemporaries() = 0;
 
     // Free bytes for new blobs and their temporaries, or -1 when the store cannot tell.
     virtual qint64 bytesAvailable() const = 0;

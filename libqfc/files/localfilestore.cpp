@@ -106,8 +106,8 @@ QString LocalFileStore::blobPath(const QString &sha256) const
 
 QString LocalFileStore::newTempPath() const
 {
-    return m_tempDir + u'/' + TempPrefix + QUuid::createUuid().toString(QUuid::WithoutBraces)
-        + TempSuffix;
+    return m_tempDir + u'/' + TempPrefix + m_tempOwner
+        + QUuid::createUuid().toString(QUuid::WithoutBraces) + TempSuffix;
 }
 
 void LocalFileStore::ensureDirectory(const QString &dir, const QString &parent) const
@@ -399,24 +399,47 @@ void LocalFileStore::collect(const QString &sha256, const QString &path, const Q
     report.bytesRemoved += size;
 }
 
-qint64 LocalFileStore::cleanTemporaries(qint64 minAgeSeconds)
+void LocalFileStore::setTemporaryOwner(const QString &owner)
+{
+    m_tempOwner = owner.isEmpty() ? QString() : owner + u'.';
+}
+
+qint64 LocalFileStore::cleanOwnTemporaries()
+{
+    if (m_tempOwner.isEmpty())
+        return 0;
+    return removeTemporaries(TempPrefix + m_tempOwner, 0);
+}
+
+qint64 LocalFileStore::removeTemporaries(const QString &namePrefix, qint64 minAgeMs)
 {
     qint64 cleared = 0;
-    const qint64 minAgeMs = minAgeSeconds * 1000;
     QDirIterator it(m_tempDir, QDir::Files | QDir::Hidden);
     while (it.hasNext()) {
         const QString path = it.next();
         const QString name = it.fileName();
-        if (name.startsWith(TempPrefix) && name.endsWith(TempSuffix)) {
-            // An interrupted put; its writer refreshes the modification time with every chunk.
-            if (ageMs(QFileInfo(path).lastModified()) < minAgeMs)
-                continue;
-            const FsResult removed = m_ops->remove(path);
-            if (removed.ok())
-                ++cleared;
-            else if (removed.error != FsResult::Error::NotFound)
-                qCWarning(lcFiles) << "cannot remove a stale temporary:" << removed.message;
-        } else if (name.startsWith(TrashPrefix) && name.endsWith(TrashSuffix)) {
+        if (!name.startsWith(namePrefix) || !name.endsWith(TempSuffix))
+            continue;
+        // An interrupted put; its writer refreshes the modification time with every chunk.
+        if (minAgeMs > 0 && ageMs(QFileInfo(path).lastModified()) < minAgeMs)
+            continue;
+        const FsResult removed = m_ops->remove(path);
+        if (removed.ok())
+            ++cleared;
+        else if (removed.error != FsResult::Error::NotFound)
+            qCWarning(lcFiles) << "cannot remove a stale temporary:" << removed.message;
+    }
+    return cleared;
+}
+
+qint64 LocalFileStore::cleanTemporaries(qint64 minAgeSeconds)
+{
+    qint64 cleared = removeTemporaries(TempPrefix, minAgeSeconds * 1000);
+    QDirIterator it(m_tempDir, QDir::Files | QDir::Hidden);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        const QString name = it.fileName();
+        if (name.startsWith(TrashPrefix) && name.endsWith(TrashSuffix)) {
             // An interrupted collection, or one running in another process: putting the blob
             // back is always safe (the next collection decides again), removing it is not.
             const QString sha256 = name.mid(TrashPrefix.size(), 64);

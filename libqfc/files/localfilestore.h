@@ -57,6 +57,9 @@ public:
     // trash of an interrupted collection back where it was (the next collection decides again).
     // tmp/uploads/ belongs to the HTTP layer and is left alone.
     qint64 cleanTemporaries(qint64 minAgeSeconds) override;
+    // Put temporaries become "blob-<owner>.<uuid>.tmp".
+    void setTemporaryOwner(const QString &owner) override;
+    qint64 cleanOwnTemporaries() override;
     qint64 bytesAvailable() const override;
 
     // Where a blob lives (diagnostics, tests); empty for a malformed sha256.
@@ -68,6 +71,7 @@ private:
     class TempGuard;
 
     QString newTempPath() const;
+    qint64 removeTemporaries(const QString &namePrefix, qint64 minAgeMs);
     void ensureDirectory(const QString &dir, const QString &parent) const;
     ContentDigest copyIn(QIODevice &source, qint64 maxSize, QFile &temp) const;
     bool adoptExisting(const QString &sha256, qint64 size) const;
@@ -79,6 +83,7 @@ private:
     std::shared_ptr<platform::FileSystemOps> m_ops;
     QString m_blobsDir;
     QString m_tempDir;
+    QString m_tempOwner; // "<owner>." or empty
 };
 
 } // namespace qfc::files

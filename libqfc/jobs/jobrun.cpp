@@ -208,6 +208,10 @@ void JobRun::launch(const Prepared &prepared)
                 why = QString::fromUtf8(e.what());
             }
         }
+        if (!confined && m_config.sandbox == RunConfig::Sandbox::Auto)
+            qCWarning(lcJobs).noquote()
+                << QStringLiteral("job %1 runs NOT confined (jobs/sandbox=auto): %2")
+                       .arg(m_job.id, why);
         if (!confined && m_config.sandbox == RunConfig::Sandbox::Required) {
             contract::Feedback f = contract::RunnerFeedback::unreadable(
                 u"Worker confinement is required but unavailable: "_qs + why, u"SandboxError"_qs,
@@ -226,8 +230,20 @@ void JobRun::launch(const Prepared &prepared)
                                          confined ? u"confined"_qs : u"not confined"_qs);
     m_process->start();
     if (m_process->waitForStarted(30000)) {
-        if (confined && limits.allowNetwork)
-            m_network = platform::attachNetwork(m_process->processId(), limits);
+        if (confined && limits.allowNetwork) {
+            try {
+                m_network = platform::attachNetwork(m_process->processId(), limits);
+            } catch (const std::exception &e) {
+                // The worker would run without the network its project needs: stop it, and the
+                // job fails saying why.
+                qCWarning(lcJobs).noquote()
+                    << QStringLiteral("job %1: cannot give the worker its network: %2")
+                           .arg(m_job.id, QString::fromUtf8(e.what()));
+                m_output += "QFC: cannot give the worker its network (jobs/network=outbound): "
+                    + QByteArray(e.what()) + '\n';
+                m_process->kill();
+            }
+        }
         m_memory.start();
     }
     m_timeout.start(timeoutSeconds() * 1000);

@@ -70,6 +70,12 @@ int serve(const QStringList &args)
 
     Instance instance(settings);
     instance.start(!o.flags.contains(u"--no-migrate"_qs));
+    // Before the announcement: a supervisor may stop the server as soon as it reads it.
+    platform::onTerminationRequest([&instance] {
+        qCInfo(lcServer) << "stopping";
+        instance.stop();
+        QCoreApplication::quit();
+    });
     if (const auto &password = instance.createdAdminPassword()) {
         out(tr("Created the administrator account.\n"
                "  username: %1\n"
@@ -80,11 +86,6 @@ int serve(const QStringList &args)
     out(tr("QFC is listening on %1 (port %2). Stop it with Ctrl+C.")
             .arg(settings.listenAddress().toString())
             .arg(instance.port()));
-    platform::onTerminationRequest([&instance] {
-        qCInfo(lcServer) << "stopping";
-        instance.stop();
-        QCoreApplication::quit();
-    });
     return QCoreApplication::exec();
 }
 

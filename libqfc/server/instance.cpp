@@ -21,10 +21,13 @@
 
 #include <QCoreApplication>
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSaveFile>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QStandardPaths>
@@ -38,9 +41,16 @@ namespace {
 
 constexpr int kMaintenanceIntervalMs = 3600 * 1000;
 
-QString spoolDir(const Settings &s)
+QString spoolRoot(const Settings &s)
 {
     return QDir(s.dataDir()).filePath(u"tmp/uploads"_qs);
+}
+
+// Each node streams uploads into a directory of its own: nodes sharing a data directory never
+// remove each other's uploads in progress.
+QString spoolDir(const Settings &s, const QString &nodeId)
+{
+    return spoolRoot(s) + u'/' + nodeId;
 }
 
 QString randomPassword()
@@ -107,9 +117,45 @@ std::unique_ptr<db::Database> Instance::openDatabase(const Settings &s)
                                           int(s.integer(u"database/busy_timeout_ms"_qs)));
 }
 
+void Instance::resolveNodeId()
+{
+    static const QRegularExpression unsafe(u"[^A-Za-z0-9_.-]"_qs);
+    m_nodeId = m_settings.text(u"jobs/node_id"_qs);
+    if (!m_nodeId.isEmpty()) {
+        m_nodeId.replace(unsafe, u"_"_qs); // it names directories and files
+        return;
+    }
+    // Kept in the data directory, so a restarted node recognizes what it left behind. Only one
+    // process at a time may be that node: another one sharing the data directory runs under a
+    // fresh id of its own (give every node its own jobs/node_id to keep theirs across restarts).
+    const QDir data(m_settings.dataDir());
+    m_nodeIdLock = std::make_unique<QLockFile>(data.filePath(u"node-id.lock"_qs));
+    m_nodeIdLock->setStaleLockTime(0); // stale only when its process is gone
+    if (m_nodeIdLock->tryLock(0)) {
+        QFile f(data.filePath(u"node-id"_qs));
+        if (f.open(QIODevice::ReadOnly))
+            m_nodeId = QString::fromUtf8(f.readAll()).trimmed().replace(unsafe, u"_"_qs);
+        f.close();
+        if (m_nodeId.isEmpty()) {
+            m_nodeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+            QSaveFile out(f.fileName());
+            if (!out.open(QIODevice::WriteOnly) || out.write(m_nodeId.toUtf8()) < 0
+                || !out.commit())
+                throw std::runtime_error("cannot write " + f.fileName().toStdString());
+        }
+        return;
+    }
+    m_nodeIdLock.reset();
+    m_nodeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    qCInfo(lcServer).noquote() << QStringLiteral(
+                                      "another qfc-server uses this data directory's node id: "
+                                      "this one runs as node %1")
+                                      .arg(m_nodeId);
+}
+
 void Instance::prepareDataDir()
 {
-    const QString spool = spoolDir(m_settings);
+    const QString spool = spoolDir(m_settings, m_nodeId);
     if (!QDir().mkpath(spool))
         throw std::runtime_error("cannot create " + spool.toStdString());
     // Upload spool files left by a crash are never referenced: remove them.
@@ -148,6 +194,7 @@ Services Instance::services()
 void Instance::start(bool migrate)
 {
     QDir().mkpath(m_settings.dataDir());
+    resolveNodeId();
     prepareDataDir();
     // First: a key store that cannot be used stops the start before anything is created.
     m_keys = openKeyRing(m_settings);
@@ -159,7 +206,9 @@ void Instance::start(bool migrate)
     migrator.verifyCurrent();
     m_auth = std::make_unique<AuthService>(*m_database, authOptions(m_settings));
     m_store = std::make_unique<files::LocalFileStore>(m_settings.dataDir());
-    m_store->cleanTemporaries(0);
+    m_store->setTemporaryOwner(m_nodeId);
+    m_store->cleanOwnTemporaries(); // what this node left when it stopped
+    m_store->cleanTemporaries(3600); // and what dead nodes left
     m_projectFiles = std::make_unique<files::ProjectFiles>(*m_database, *m_store);
     m_jobs = std::make_unique<jobs::JobService>(*m_database, *m_store, *m_projectFiles);
     m_jobs->setHooks(jobtypes::ProcessProjectfile, jobs::processProjectfileHooks(*m_jobs));
@@ -180,7 +229,7 @@ void Instance::start(bool migrate)
     o.maxHeaderBytes = m_settings.integer(u"server/max_header_bytes"_qs);
     o.idleTimeoutMs = int(m_settings.integer(u"server/idle_timeout_seconds"_qs) * 1000);
     o.readTimeoutMs = int(m_settings.integer(u"server/read_timeout_seconds"_qs) * 1000);
-    o.spoolDir = spoolDir(m_settings);
+    o.spoolDir = spoolDir(m_settings, m_nodeId);
     o.trustedProxies = m_settings.trustedProxies();
     o.publicUrl = m_settings.publicUrl();
     o.accessLog = m_settings.flag(u"log/access_log"_qs);
@@ -254,18 +303,6 @@ QString Instance::findWorkerBinary(const Settings &settings)
 
 void Instance::startScheduler()
 {
-    m_nodeId = m_settings.text(u"jobs/node_id"_qs);
-    if (m_nodeId.isEmpty()) {
-        // Kept in the data directory, so a restarted node recognizes what it left behind.
-        QFile f(QDir(m_settings.dataDir()).filePath(u"node-id"_qs));
-        if (f.open(QIODevice::ReadOnly))
-            m_nodeId = QString::fromUtf8(f.readAll()).trimmed();
-        if (m_nodeId.isEmpty()) {
-            m_nodeId = QUuid::createUuid().toString(QUuid::WithoutBraces);
-            if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
-                f.write(m_nodeId.toUtf8());
-        }
-    }
     const int workers = int(m_settings.integer(u"jobs/workers"_qs));
     if (workers == 0)
         return;
@@ -362,6 +399,16 @@ void Instance::collectGarbage()
         qCInfo(lcFiles) << "collected" << report.removed << "unreferenced blobs,"
                         << report.bytesRemoved << "bytes";
     m_store->cleanTemporaries(3600);
+    // Upload spool files are written continuously while their upload lasts: one untouched for an
+    // hour belongs to a node that died (its own start-up clears only its own directory).
+    QDirIterator it(spoolRoot(m_settings), QDir::Files | QDir::Hidden,
+                    QDirIterator::Subdirectories);
+    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addSecs(-3600);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        if (it.fileInfo().lastModified().toUTC() < cutoff)
+            QFile::remove(path);
+    }
 }
 
 void Instance::maintenance()

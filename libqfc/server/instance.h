@@ -4,6 +4,7 @@
 #include "auth/authservice.h"
 #include "core/settings.h"
 
+#include <QLockFile>
 #include <QObject>
 #include <QThread>
 #include <QTimer>
@@ -78,6 +79,7 @@ public:
     static AuthService::Options authOptions(const Settings &settings);
 
 private:
+    void resolveNodeId();
     void prepareDataDir();
     void maintenance();
     void collectGarbage();
@@ -94,6 +96,7 @@ private:
     jobs::Scheduler *m_scheduler = nullptr; // lives on m_jobsThread
     QThread *m_jobsThread = nullptr;
     QString m_nodeId;
+    std::unique_ptr<QLockFile> m_nodeIdLock; // held while this process uses DATA/node-id
     std::unique_ptr<api::Api> m_api;
     std::unique_ptr<http::Server> m_http;
     std::optional<QString> m_adminPassword;

@@ -206,6 +206,41 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(empty.filePath(u"qfc.sqlite3"_qs)));
     }
 
+    // Two servers on one data directory: the first is the node of DATA/node-id, the second runs
+    // under a fresh id (so neither fails the other's jobs or removes its uploads in progress);
+    // once the first is gone, the next start is that node again.
+    void sharedDataDirectory()
+    {
+        ServerProcess first(m_dir.path(), m_dbUrl);
+        QVERIFY2(first.start(), qPrintable(first.output()));
+        QFile idFile(m_dir.filePath(u"node-id"_qs));
+        QVERIFY(idFile.open(QIODevice::ReadOnly));
+        const QString persistent = QString::fromUtf8(idFile.readAll()).trimmed();
+        idFile.close();
+        QVERIFY(!persistent.isEmpty());
+        QVERIFY(QFileInfo(m_dir.filePath(u"tmp/uploads/"_qs + persistent)).isDir());
+
+        ServerProcess second(m_dir.path(), m_dbUrl);
+        QVERIFY2(second.start(), qPrintable(second.output()));
+        const auto m =
+            QRegularExpression(u"this one runs as node (\\S+)"_qs).match(second.output());
+        QVERIFY2(m.hasMatch(), qPrintable(second.output()));
+        const QString other = m.captured(1);
+        QVERIFY(other != persistent);
+        QVERIFY(QFileInfo(m_dir.filePath(u"tmp/uploads/"_qs + other)).isDir());
+        QVERIFY(QFileInfo(m_dir.filePath(u"tmp/uploads/"_qs + persistent)).isDir());
+        QCOMPARE(second.stop(), 0);
+        QCOMPARE(first.stop(), 0);
+
+        ServerProcess again(m_dir.path(), m_dbUrl);
+        QVERIFY2(again.start(), qPrintable(again.output()));
+        QVERIFY2(!again.output().contains(u"this one runs as node"_qs), qPrintable(again.output()));
+        QFile idAgain(m_dir.filePath(u"node-id"_qs));
+        QVERIFY(idAgain.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(idAgain.readAll()).trimmed(), persistent);
+        QCOMPARE(again.stop(), 0);
+    }
+
     void createSuperuserBeforeFirstStart()
     {
         const Run r = qfcServer(QStringList{u"createsuperuser"_qs, u"--data-dir"_qs, m_dir.path(),

@@ -869,6 +869,29 @@ void tst_FileStore::cleanTemporaries()
     QCOMPARE(m_store->cleanTemporaries(0), 1); // at start-up, alone: every put temporary
     QVERIFY(!QFileInfo::exists(freshTemp));
     QVERIFY(QFileInfo::exists(upload));
+
+    // Two nodes sharing the storage: each start-up removes its own leftovers, whatever their
+    // age, and never the other node's put in progress.
+    LocalFileStore nodeA(m_dir->path());
+    LocalFileStore nodeB(m_dir->path());
+    nodeA.setTemporaryOwner(u"node-a"_qs);
+    nodeB.setTemporaryOwner(u"node-b"_qs);
+    const QString leftOfA = tmp + u"/blob-node-a.5555.tmp"_qs;
+    const QString putOfB = tmp + u"/blob-node-b.6666.tmp"_qs;
+    QVERIFY(writeFile(leftOfA, "left by a crash of a"));
+    QVERIFY(writeFile(putOfB, "b is writing"));
+    QCOMPARE(nodeA.cleanOwnTemporaries(), 1);
+    QVERIFY(!QFileInfo::exists(leftOfA));
+    QVERIFY(QFileInfo::exists(putOfB));
+    QCOMPARE(nodeA.cleanTemporaries(3600), 0);
+    QVERIFY(QFileInfo::exists(putOfB));
+    // A node's puts carry its name: a put that fails half-way leaves nothing either way.
+    const QByteArray data(64 * 1024, 'x');
+    QBuffer source;
+    source.setData(data);
+    QVERIFY(source.open(QIODevice::ReadOnly));
+    QVERIFY_THROWS_EXCEPTION(StoreError, nodeB.putFromDevice(source, 1024));
+    QCOMPARE(nodeB.cleanOwnTemporaries(), 1); // only the hand-made one above
 }
 
 void tst_FileStore::digests_data()
