@@ -78,20 +78,27 @@ QString word(const QString &text)
 
 // The project details a process_projectfile run stores (worker.md §3.3): where each layer's data
 // lives (an absolute path in that job's work directory).
-QJsonObject details()
+// The project details process_projectfile reports; `withPostgis` adds a layer on a PostGIS
+// table (an online vector layer, §17).
+QJsonObject details(bool withPostgis = false)
 {
     const QJsonObject gpkg{{u"filename"_qs, u"/jobs/x/files/testdata.gpkg"_qs}};
-    return {{u"layers_by_id"_qs,
-             QJsonObject{
-                 {kPointsXy, gpkg},
-                 {u"polygons_f18b6046_e2f6_4ddc_b6fe_b0bc1e7d7a5a"_qs, gpkg},
-                 {kGeojson, QJsonObject{{u"filename"_qs, u"/jobs/x/files/points.geojson"_qs}}}}},
-            {u"attachment_dirs"_qs, QJsonArray{u"DCIM"_qs}}};
+    QJsonObject layers{
+        {kPointsXy, gpkg},
+        {u"polygons_f18b6046_e2f6_4ddc_b6fe_b0bc1e7d7a5a"_qs, gpkg},
+        {kGeojson, QJsonObject{{u"filename"_qs, u"/jobs/x/files/points.geojson"_qs}}}};
+    if (withPostgis)
+        layers.insert(u"point_pg"_qs,
+                      QJsonObject{{u"type"_qs, 0},
+                                  {u"provider_name"_qs, u"postgres"_qs},
+                                  {u"filename"_qs, QString()},
+                                  {u"is_valid"_qs, true}});
+    return {{u"layers_by_id"_qs, layers}, {u"attachment_dirs"_qs, QJsonArray{u"DCIM"_qs}}};
 }
 
 // The feedback.json of a run: the project details (for process_projectfile runs) and, for apply
 // runs, one delta_feedback entry per delta (worker.md §5.9).
-QString feedback(const QJsonArray &deltaFeedback = {})
+QString feedback(const QJsonArray &deltaFeedback = {}, bool withPostgis = false)
 {
     const QJsonObject f{
         {u"feedback_version"_qs, u"2.0"_qs},
@@ -100,8 +107,9 @@ QString feedback(const QJsonArray &deltaFeedback = {})
         {u"workflow_version"_qs, u"2.0"_qs},
         {u"steps"_qs, QJsonArray{}},
         {u"outputs"_qs,
-         QJsonObject{{u"project_details"_qs, QJsonObject{{u"project_details"_qs, details()}}},
-                     {u"apply_deltas"_qs, QJsonObject{{u"delta_feedback"_qs, deltaFeedback}}}}}};
+         QJsonObject{
+             {u"project_details"_qs, QJsonObject{{u"project_details"_qs, details(withPostgis)}}},
+             {u"apply_deltas"_qs, QJsonObject{{u"delta_feedback"_qs, deltaFeedback}}}}}};
     return u"feedback "_qs + word(compact(f));
 }
 
@@ -1032,6 +1040,52 @@ private Q_SLOTS:
         QCOMPARE(d[u"status"_qs].toString(), u"STATUS_PENDING"_qs);
         QVERIFY(!d[u"last_feedback"_qs].toObject()[u"msg"_qs].toString().isEmpty());
         QCOMPARE(jobsOf(id, u"delta_apply"_qs), QJsonArray());
+    }
+
+    // DA-26's server half (§17): a project with a PostGIS layer whose owner's plan does not
+    // allow external databases: the push succeeds, its delta stays pending saying why, POST jobs/
+    // is refused; once the plan allows it, the pending delta is applied.
+    void externalDatabaseNotAllowed()
+    {
+        const QString id = readyProject(u"pg"_qs);
+        setActions(id, feedback({}, true));
+        QCOMPARE(m_alice
+                     ->uploadFile(u"files/"_qs + id + u"/project.qgs/"_qs,
+                                  readFile(deltaDir() + u"project.qgs"_qs))
+                     .status,
+                 201);
+        const QJsonArray process = jobsOf(id, u"process_projectfile"_qs);
+        QCOMPARE(process.size(), 2);
+        QCOMPARE(
+            waitForJob(process.last().toObject()[u"id"_qs].toString())[u"status"_qs].toString(),
+            u"finished"_qs);
+        db::Query::run(db(), u"UPDATE plans SET is_external_db_supported = :no"_qs,
+                       {{u":no"_qs, false}});
+
+        const QByteArray raw = deltafile(u"singlelayer_singledelta.json"_qs, id);
+        QCOMPARE(push(*m_alice, id, raw).status, 200);
+        QJsonObject d = deltasOf(id).at(0).toObject();
+        QCOMPARE(d[u"status"_qs].toString(), u"STATUS_PENDING"_qs);
+        QVERIFY(!d[u"last_feedback"_qs].toObject()[u"msg"_qs].toString().isEmpty());
+        QCOMPARE(jobsOf(id, u"delta_apply"_qs), QJsonArray());
+        const Reply refused = m_alice->postJson(
+            u"jobs/"_qs, {{u"project_id"_qs, id}, {u"type"_qs, u"delta_apply"_qs}});
+        QCOMPARE(refused.status, 403);
+        QCOMPARE(refused.code(), u"permission_denied_plan_insufficient"_qs);
+
+        db::Query::run(db(), u"UPDATE plans SET is_external_db_supported = :yes"_qs,
+                       {{u":yes"_qs, true}});
+        setActions(
+            id,
+            feedback({entry(d[u"id"_qs].toString(), u"status_applied"_qs, kPointsXy, u"1"_qs)},
+                     true));
+        QCOMPARE(m_alice->send("POST", u"deltas/apply/"_qs + id + u'/', {}, {}).status, 200);
+        const QJsonArray apply = jobsOf(id, u"delta_apply"_qs);
+        QCOMPARE(apply.size(), 1);
+        QCOMPARE(waitForJob(apply.at(0).toObject()[u"id"_qs].toString())[u"status"_qs].toString(),
+                 u"finished"_qs);
+        d = deltasOf(id).at(0).toObject();
+        QCOMPARE(d[u"status"_qs].toString(), u"STATUS_APPLIED"_qs);
     }
 
     // A server killed during delta_apply (SIGKILL): after the restart the delta is recorded
