@@ -4,14 +4,14 @@
 # the same run, worker start-up next to a bare QGIS init+exit, then check_package.py on the result.
 #
 # usage: bench/package/run.sh [QFC_TEST_WORKER_BINARY] [SCALE]
-#   QFC_TEST_WORKER_BINARY  the qfc-worker binary (default: build/worker/qfc-worker)
+#   QFC_TEST_WORKER_BINARY  the qfc-worker binary (default: build/release/worker/qfc-worker)
 #   SCALE       make_big_project.sh scale (default 1)
 # Environment: BENCH_CACHE (default ~/.cache/qfc-bench) keeps the generated project between
 # runs; SHARED (default <repo>/../shared) is where shared/bench lives.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-WORKER=${1:-$REPO/build/worker/qfc-worker}
+WORKER=${1:-$REPO/build/release/worker/qfc-worker}
 SCALE=${2:-1}
 SHARED=${SHARED:-$REPO/../shared}
 CACHE=${BENCH_CACHE:-$HOME/.cache/qfc-bench}

@@ -6,7 +6,7 @@
 
 namespace qfc::cli {
 
-// Operator management without a web UI (spec/api.md §19.10): `qfc-server user|org|team|plan ...`.
+// Operator management without a web UI (spec/api.md §19.10): `qfc-server user|org|team|plan|secret ...`.
 // Returns the exit code, or std::nullopt when `command` is none of these.
 std::optional<int> runAdminCommand(const QString &command, const QStringList &args);
 
