@@ -1869,19 +1869,32 @@ void tst_ApplyDeltas::missingClientPksTolerated()
 
 void tst_ApplyDeltas::deltafileOption()
 {
-    // --deltafile replaces <workdir>/deltafile.json (a relative path is relative to the
-    // worker's current directory)
+    // --deltafile replaces <workdir>/deltafile.json
     WorkerJob job;
     QVERIFY(setUpFDelta(job));
     const QJsonObject deltafile =
         withClientPks(upstreamDeltafile("core/delta/deltas/singlelayer_singledelta2.json"));
-    QVERIFY(writeBytes(job.scratchDir() + "/elsewhere.json", QJsonDocument(deltafile).toJson()));
+    const QString inside = job.workdir() + "/in/elsewhere.json";
+    QVERIFY(QDir().mkpath(job.workdir() + "/in"));
+    QVERIFY(writeBytes(inside, QJsonDocument(deltafile).toJson()));
     QVERIFY(!QFile::exists(job.workdir() + "/deltafile.json"));
     const WorkerResult result =
-        runApply(job, QJsonObject(), true, "project.qgs",
-                 {QStringLiteral("--deltafile"), QStringLiteral("elsewhere.json")});
+        runApply(job, QJsonObject(), true, "project.qgs", {QStringLiteral("--deltafile"), inside});
     CALL(verifyFinished(result, job, deltafile));
     QCOMPARE(statusesOf(deltaFeedback(result)), QStringList{Applied});
+
+    // Confined (worker.md §7.8), the worker cannot read a deltafile outside its work directory.
+    if (qEnvironmentVariableIsEmpty("QFC_TEST_CONFINE")
+        || qEnvironmentVariableIntValue("QFC_TEST_UNCONFINED") > 0)
+        return;
+    WorkerJob other;
+    QVERIFY(setUpFDelta(other));
+    const QString outside = other.scratchDir() + "/elsewhere.json";
+    QVERIFY(writeBytes(outside, QJsonDocument(deltafile).toJson()));
+    const WorkerResult refused = runApply(other, QJsonObject(), true, "project.qgs",
+                                          {QStringLiteral("--deltafile"), outside});
+    QVERIFY2(refused.feedback.value("error_type").toString() == QLatin1String("FILE_NOT_FOUND"),
+             qPrintable(describe(refused)));
 }
 
 void tst_ApplyDeltas::missingProjectFile()

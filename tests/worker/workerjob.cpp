@@ -1,6 +1,7 @@
 #include "workerjob.h"
 
 #include <QDir>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -161,6 +162,43 @@ bool WorkerJob::usePgServiceFile(const QString &source)
     return true;
 }
 
+bool WorkerJob::talksToPostgisFixture() const
+{
+    if (m_environment.contains(QStringLiteral("PGSERVICEFILE")))
+        return true;
+    const PostgisFixture fixture;
+    const QString host = fixture.value(QStringLiteral("HOST"));
+    if (!fixture.configured() || host.isEmpty())
+        return false;
+    QDirIterator it(filesDir(), {QStringLiteral("*.qgs")}, QDir::Files,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        QFile f(it.next());
+        if (f.open(QIODevice::ReadOnly) && f.readAll().contains(host.toUtf8()))
+            return true;
+    }
+    return false;
+}
+
+void WorkerJob::confine(QString &program, QStringList &arguments) const
+{
+    const QString tool = qEnvironmentVariable("QFC_TEST_CONFINE");
+    if (tool.isEmpty() || qEnvironmentVariableIntValue("QFC_TEST_UNCONFINED") > 0)
+        return;
+    QStringList wrapped{QStringLiteral("--workdir"), m_workdir, QStringLiteral("--read-only"),
+                        QFileInfo(program).absolutePath()};
+    if (talksToPostgisFixture()) {
+        // As an operator enables jobs/network=outbound for projects with online layers. The
+        // fixture's loopback mode (without root) is not reachable from a confined worker.
+        if (PostgisFixture().value(QStringLiteral("MODE")) != QLatin1String("netns"))
+            return;
+        wrapped << QStringLiteral("--network");
+    }
+    wrapped << QStringLiteral("--") << program << arguments;
+    program = tool;
+    arguments = wrapped;
+}
+
 WorkerResult WorkerJob::run(const QStringList &arguments, int timeoutMs)
 {
     WorkerResult result;
@@ -169,7 +207,10 @@ WorkerResult WorkerJob::run(const QStringList &arguments, int timeoutMs)
     process.setWorkingDirectory(scratchDir());
     QElapsedTimer timer;
     timer.start();
-    process.start(workerPath(), arguments);
+    QString program = workerPath();
+    QStringList programArguments = arguments;
+    confine(program, programArguments);
+    process.start(program, programArguments);
     result.finished = process.waitForFinished(timeoutMs);
     if (!result.finished) {
         process.kill();

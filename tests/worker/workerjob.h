@@ -73,6 +73,12 @@ public:
     static QString expectedQgisVersion();
 
 private:
+    // With QFC_TEST_CONFINE (the qfc-confine tool, tests/jobs/confine.cpp) the worker runs
+    // confined as the job runner confines it: only its work directory, no network, or outbound
+    // network when the job talks to the PostGIS fixture. QFC_TEST_UNCONFINED=1 runs it bare.
+    void confine(QString &program, QStringList &arguments) const;
+    bool talksToPostgisFixture() const;
+
     std::unique_ptr<QTemporaryDir> m_dir;
     QString m_workdir;
     QProcessEnvironment m_environment;
