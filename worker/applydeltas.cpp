@@ -12,8 +12,13 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSaveFile>
 #include <qgsproject.h>
 
+#include <algorithm>
+#include <cmath>
 #include <gdal.h>
 #include <ogr_api.h>
 #include <optional>
@@ -60,6 +65,123 @@ void restoreRollbackJournal(const QString &path)
         logWarning(QStringLiteral("Unable to restore the rollback journal of \"%1\" (journal mode "
                                   "\"%2\").")
                        .arg(path, mode));
+}
+
+// The offsets of the objects in the "features" array of a GeoJSON FeatureCollection (valid JSON).
+QList<int> featureOffsets(const QByteArray &text)
+{
+    QList<int> offsets;
+    int depth = 0;
+    int featuresDepth = -1; // the depth inside the "features" array while in it
+    bool inString = false;
+    int stringStart = -1;
+    QByteArray lastString; // the last string of the root object (a key before ':')
+    for (int i = 0; i < text.size(); ++i) {
+        const char c = text.at(i);
+        if (inString) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"') {
+                inString = false;
+                if (depth == 1)
+                    lastString = text.mid(stringStart, i - stringStart);
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            inString = true;
+            stringStart = i + 1;
+            break;
+        case ',':
+            lastString.clear();
+            break;
+        case '[':
+            if (depth == 1 && lastString == "features")
+                featuresDepth = depth + 1;
+            ++depth;
+            break;
+        case '{':
+            if (depth == featuresDepth)
+                offsets.append(i);
+            ++depth;
+            break;
+        case ']':
+        case '}':
+            --depth;
+            if (depth + 1 == featuresDepth && c == ']')
+                featuresDepth = -1;
+            break;
+        default:
+            break;
+        }
+    }
+    return offsets;
+}
+
+// GDAL (3.6) appends a feature created in a GeoJSON file without "id", even when the other
+// features have one; the next time GDAL reads the file it gives that feature one FID when
+// reading and another when writing, so a later patch or delete misses it. Once QGIS has closed
+// the file, each feature without "id" gets the next free integer id, if the others have integer
+// ids (GDAL then reads every FID from "id"). The rest of the text stays as it is.
+void giveGeoJsonFeaturesIds(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        logWarning(QStringLiteral("Unable to read \"%1\" to check its feature ids.").arg(path));
+        return;
+    }
+    QByteArray text = file.readAll();
+    file.close();
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(text, &parseError);
+    if (!document.isObject()) {
+        logWarning(QStringLiteral("Unable to check the feature ids of \"%1\": %2")
+                       .arg(path, parseError.errorString()));
+        return;
+    }
+    const QJsonArray features = document.object().value(QLatin1String("features")).toArray();
+    QList<int> missing;
+    qint64 maxId = -1;
+    bool hasIds = false;
+    for (int i = 0; i < features.size(); ++i) {
+        const QJsonValue id = features.at(i).toObject().value(QLatin1String("id"));
+        if (id.isUndefined()) {
+            missing.append(i);
+            continue;
+        }
+        // other ids are no FIDs for GDAL: nothing to make consistent
+        if (!id.isDouble() || std::floor(id.toDouble()) != id.toDouble())
+            return;
+        hasIds = true;
+        maxId = std::max(maxId, static_cast<qint64>(id.toDouble()));
+    }
+    if (!hasIds || missing.isEmpty())
+        return;
+    const QList<int> offsets = featureOffsets(text);
+    if (offsets.size() != features.size()) {
+        logWarning(
+            QStringLiteral("Unable to locate the features of \"%1\" to give them ids.").arg(path));
+        return;
+    }
+    // from the last one, so that the offsets before stay valid
+    for (int k = missing.size() - 1; k >= 0; --k) {
+        const qint64 id = maxId + 1 + k;
+        const int offset = offsets.at(missing.at(k));
+        static const QByteArray gdalStart = QByteArrayLiteral("{ \"type\": \"Feature\", ");
+        if (text.mid(offset, gdalStart.size()) == gdalStart)
+            text.insert(offset + gdalStart.size(), "\"id\": " + QByteArray::number(id) + ", ");
+        else
+            text.insert(offset + 1, " \"id\": " + QByteArray::number(id) + ",");
+    }
+    QSaveFile output(path);
+    if (!output.open(QIODevice::WriteOnly) || output.write(text) != text.size()
+        || !output.commit()) {
+        logWarning(QStringLiteral("Unable to write the feature ids of \"%1\": %2")
+                       .arg(path, output.errorString()));
+        return;
+    }
+    logInfo(QStringLiteral("Gave %1 feature(s) of \"%2\" an id.").arg(missing.size()).arg(path));
 }
 
 } // namespace
@@ -145,6 +267,7 @@ QJsonArray ApplyDeltasJob::applyDeltas(const JobContext &context, const QString 
     options.pgEffectiveUser = qEnvironmentVariable("QFC_PG_EFFECTIVE_USER");
     QJsonArray feedback;
     QStringList geoPackages;
+    QStringList geoJsonFiles;
     std::optional<WorkerError> failure;
     {
         DeltaApplier applier(*project, std::move(deltaFile), options);
@@ -154,11 +277,14 @@ QJsonArray ApplyDeltasJob::applyDeltas(const JobContext &context, const QString 
             failure = error; // the job fails; the files are still closed properly
         }
         geoPackages = applier.editedGeoPackages();
+        geoJsonFiles = applier.geoJsonFilesWithCreates();
     }
     // closes the providers: nothing of the project stays open (the file itself is not written)
     project->clear();
     for (const QString &path : std::as_const(geoPackages))
         restoreRollbackJournal(path);
+    for (const QString &path : std::as_const(geoJsonFiles))
+        giveGeoJsonFeaturesIds(path);
     if (failure)
         throw *failure;
     return feedback;

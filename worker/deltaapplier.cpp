@@ -632,6 +632,16 @@ QJsonObject DeltaApplier::applyDelta(const Delta &delta)
         if (!addedProblems.isEmpty())
             throw UnexpectedFailure{addedProblems.join(QLatin1Char(' '))};
 
+        if (delta.method == QLatin1String("create") && layer->providerType() == QLatin1String("ogr")
+            && layer->dataProvider()->storageType() == QLatin1String("GeoJSON")) {
+            // GDAL appends the feature without "id" (see ApplyDeltasJob::applyDeltas)
+            const QString path = QgsProviderRegistry::instance()
+                                     ->decodeUri(layer->providerType(), layer->source())
+                                     .value(QStringLiteral("path"))
+                                     .toString();
+            if (!path.isEmpty() && !m_geoJsonFilesWithCreates.contains(path))
+                m_geoJsonFilesWithCreates.append(path);
+        }
         if (delta.method == QLatin1String("create") && hasEditBuffer)
             feature = added.isEmpty() ? QgsFeature() : added.constFirst();
         else if (delta.method == QLatin1String("patch"))

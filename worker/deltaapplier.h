@@ -71,6 +71,9 @@ public:
     // The GeoPackages of the layers a delta started editing.
     const QStringList &editedGeoPackages() const { return m_editedGeoPackages; }
 
+    // The GeoJSON files in which a create was committed.
+    const QStringList &geoJsonFilesWithCreates() const { return m_geoJsonFilesWithCreates; }
+
     // The client primary keys known so far: the runner's map plus one entry per create applied
     // in this run (§5.10).
     const QMap<QString, QString> &clientPks() const { return m_clientPks; }
@@ -113,6 +116,7 @@ private:
     QList<QPointer<QgsVectorLayer>> m_editedLayers; // layers a delta started editing
     QSet<QString> m_preparedLayerIds; // PostgreSQL layers given the session role
     QStringList m_editedGeoPackages;
+    QStringList m_geoJsonFilesWithCreates;
     QHash<QString, QString> m_primaryKeyNames; // layer id → primary key attribute
 };
 

@@ -7,8 +7,7 @@
 // driver and by parsing GeoJSON/CSV, never through QGIS). Expected values come from the spec and
 // the test data.
 //
-// DA-15's GeoJSON half is an expected failure with Debian 12's GDAL 3.6.2 (see the test); its
-// GeoPackage half runs in da15GeoPackageHalf.
+// DA-15's GeoPackage half also runs alone in da15GeoPackageHalf.
 //
 // Server-side halves not tested here: DA-07's re-upload (no new delta, no job), DA-10's listing by
 // deltafile id, DA-23's `unpermitted` patch, DA-24's 400, DA-25 (plan without jobs) and DA-26's
@@ -930,6 +929,13 @@ void tst_ApplyDeltas::da15SameLocalPkInTwoLayers()
     QStringList points = geoJsonText(job, "points.geojson", &error);
     QCOMPARE(points.size(), 4);
     QCOMPARE(points.last(), QStringLiteral("2000 | 2000 | NULL | NULL | Point (666 0)"));
+    // the created feature carries an "id" like the others: GDAL reads it with that FID
+    const QList<QJsonObject> features =
+        DataReader::geoJsonFeatures(job.filesDir() + QStringLiteral("/points.geojson"), &error);
+    QCOMPARE(features.size(), 4);
+    QCOMPARE(features.last().value("id"), QJsonValue(4));
+    for (const QJsonObject &feature : features)
+        QVERIFY(feature.value("id").isDouble());
 
     const QJsonObject modifyUploaded =
         upstreamDeltafile("core/delta/deltas/multilayer_multidelta_modify.json");
@@ -939,17 +945,8 @@ void tst_ApplyDeltas::da15SameLocalPkInTwoLayers()
     const QJsonObject modify =
         withClientPks(modifyUploaded, runner.clientPksFor(deltasOf(modifyUploaded)));
     result = runApply(job, modify, true);
-    // Debian 12's GDAL 3.6.2 appends a feature created in a GeoJSON whose other features have an
-    // "id" without one; reading it back QGIS gets FID 0, writing GDAL addresses it by another FID
-    // and adds the patched feature as a new one. The worker detects the duplicate and fails the
-    // job rather than leaving it for the runner (which stores nothing back of a failed job).
-    if (result.feedback.value("error").toString().contains(
-            QLatin1String("did not change the feature in place"))) {
-        CALL(verifyFailedAtApply(result, job, QStringLiteral("UNKNOWN")));
-        QEXPECT_FAIL("",
-                     "GDAL 3.6: a GeoJSON feature appended without \"id\" is not patched in place",
-                     Abort);
-    }
+    // GDAL 3.6 appends the created GeoJSON feature without "id": the worker gives it one after the
+    // create, so that the patch by FID changes it in place
     QVERIFY2(!result.feedback.contains("error"), qPrintable(describe(result)));
     CALL(verifyFinished(result, job, modify));
     QCOMPARE(statusesOf(deltaFeedback(result)), (QStringList{Applied, Applied}));
@@ -974,7 +971,7 @@ void tst_ApplyDeltas::da15SameLocalPkInTwoLayers()
     QVERIFY2(error.isEmpty(), qPrintable(error));
 }
 
-// DA-15 without the GeoJSON layer (see da15SameLocalPkInTwoLayers for GDAL 3.6): the points_xy
+// DA-15 without the GeoJSON layer (see da15SameLocalPkInTwoLayers): the points_xy
 // deltas of the three jobs, with the runner's clientPks holding the keys of both layers.
 void tst_ApplyDeltas::da15GeoPackageHalf()
 {
