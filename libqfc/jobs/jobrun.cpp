@@ -75,12 +75,30 @@ void JobRun::start()
     m_state = State::Preparing;
     m_clock.start();
     auto *watcher = new QFutureWatcher<Prepared>(this);
-    connect(watcher, &QFutureWatcher<Prepared>::finished, this, [this, watcher] {
+    awaitPending(watcher, [this, watcher] {
         const Prepared prepared = watcher->result();
         watcher->deleteLater();
         launch(prepared);
     });
     watcher->setFuture(QtConcurrent::run([this] { return prepare(); }));
+}
+
+void JobRun::awaitPending(QFutureWatcherBase *watcher, std::function<void()> continuation)
+{
+    m_pendingWatcher = watcher;
+    m_continuation = std::move(continuation);
+    connect(watcher, &QFutureWatcherBase::finished, this, &JobRun::runContinuation);
+}
+
+void JobRun::runContinuation()
+{
+    if (!m_pendingWatcher)
+        return;
+    disconnect(m_pendingWatcher, nullptr, this, nullptr);
+    m_pendingWatcher = nullptr;
+    const std::function<void()> next = std::move(m_continuation);
+    m_continuation = nullptr;
+    next();
 }
 
 // On a pool thread: the job row becomes started, the work directory gets its private copy of the
@@ -279,6 +297,13 @@ void JobRun::onTimeout()
 void JobRun::cancel()
 {
     m_cancelled = true;
+    if (m_pendingWatcher) {
+        // Preparing, or storing a success: let the pool task end, then go on from here (a
+        // prepared run then ends cancelled at once; a stored success finishes).
+        m_pendingWatcher->waitForFinished();
+        runContinuation();
+        return;
+    }
     if (m_state == State::Running && m_process) {
         m_process->terminate();
         m_kill.start(m_config.graceSeconds * 1000);
@@ -341,7 +366,7 @@ void JobRun::onFinished(int exitCode, QProcess::ExitStatus status)
     // The worker succeeded: the type's hook takes its results, off this thread.
     auto *watcher = new QFutureWatcher<QString>(this);
     const QJsonObject json = completed.toJson();
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, json, code] {
+    awaitPending(watcher, [this, watcher, json, code] {
         const QString error = watcher->result();
         watcher->deleteLater();
         if (error.isEmpty()) {

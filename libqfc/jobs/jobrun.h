@@ -12,6 +12,7 @@
 #include <QProcessEnvironment>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 
 namespace qfc::jobs {
@@ -97,6 +98,13 @@ private:
     bool m_cancelled = false;
     qint64 m_peakVirtual = -1;
     QElapsedTimer m_clock;
+    // The pool task in flight (preparing, or storing a success) and what follows it on this
+    // thread: cancel() waits for the task and runs the continuation itself, so a stop never
+    // depends on the watcher's queued notification reaching a nested event loop.
+    QFutureWatcherBase *m_pendingWatcher = nullptr;
+    std::function<void()> m_continuation;
+    void awaitPending(QFutureWatcherBase *watcher, std::function<void()> continuation);
+    void runContinuation();
 };
 
 } // namespace qfc::jobs

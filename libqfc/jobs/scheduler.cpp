@@ -53,7 +53,9 @@ void Scheduler::cancelProject(const QString &projectId)
     QMetaObject::invokeMethod(
         this,
         [this, projectId] {
-            for (JobRun *run : std::as_const(m_runs))
+            // A copy: cancel() may end a run at once, which removes it from m_runs.
+            const QList<JobRun *> runs = m_runs.values();
+            for (JobRun *run : runs)
                 if (run->job().projectId == projectId)
                     run->cancel();
         },
@@ -74,7 +76,8 @@ void Scheduler::heartbeat()
                 h.failed(j);
         }
         // Another node may have deleted a project whose job runs here.
-        for (JobRun *run : std::as_const(m_runs))
+        const QList<JobRun *> runs = m_runs.values();
+        for (JobRun *run : runs)
             if (!byId(db, run->job().id))
                 run->cancel();
     } catch (const std::exception &e) {
@@ -123,7 +126,8 @@ void Scheduler::stop()
             if (m_runs.isEmpty())
                 loop.quit();
         });
-        for (JobRun *run : std::as_const(m_runs))
+        const QList<JobRun *> runs = m_runs.values();
+        for (JobRun *run : runs)
             run->cancel();
         if (!m_runs.isEmpty())
             loop.exec();
