@@ -203,16 +203,7 @@ private:
 
     QJsonObject waitForJob(const QString &jobId, int timeoutMs = 60000)
     {
-        QElapsedTimer t;
-        t.start();
-        while (t.elapsed() < timeoutMs) {
-            const QJsonObject job = m_alice->get(u"jobs/"_qs + jobId + u'/').object();
-            const QString status = job[u"status"_qs].toString();
-            if (status == u"finished" || status == u"failed")
-                return job;
-            QTest::qWait(100);
-        }
-        return {};
+        return m_alice->waitForJob(jobId, timeoutMs, 100);
     }
 
     QJsonArray jobsOf(const QString &projectId, const QString &type)

@@ -73,16 +73,7 @@ private:
 
     QJsonObject waitForJob(const QString &jobId)
     {
-        QElapsedTimer t;
-        t.start();
-        while (t.elapsed() < 300000) {
-            const QJsonObject job = m_qfield->get(u"jobs/"_qs + jobId + u'/').object();
-            const QString status = job[u"status"_qs].toString();
-            if (status == u"finished" || status == u"failed")
-                return job;
-            QTest::qWait(500);
-        }
-        return {};
+        return m_qfield->waitForJob(jobId, 300000, 500);
     }
 
     // Every job of the project ended (a write-back queues process_projectfile).

@@ -65,19 +65,7 @@ private:
     }
 
     // Polls like QField (GET jobs/<id>/ every so often) until the job ends.
-    QJsonObject waitFor(const QString &jobId)
-    {
-        QElapsedTimer t;
-        t.start();
-        while (t.elapsed() < 300000) {
-            const QJsonObject job = m_client->get(u"jobs/"_qs + jobId + u'/').object();
-            const QString status = job[u"status"_qs].toString();
-            if (status == u"finished" || status == u"failed")
-                return job;
-            QTest::qWait(200);
-        }
-        return {};
-    }
+    QJsonObject waitFor(const QString &jobId) { return m_client->waitForJob(jobId, 300000, 200); }
 
     QJsonObject lastJob(const QString &project, const QString &type)
     {

@@ -1,8 +1,10 @@
 #include "httpclient.h"
 
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QHttpMultiPart>
 #include <QNetworkReply>
+#include <QTest>
 #include <QTimer>
 #include <QUrlQuery>
 
@@ -137,6 +139,20 @@ Reply HttpClient::postForm(const QString &path, const QList<QPair<QString, QStri
                        QString::fromLatin1(QUrl::toPercentEncoding(f.second)));
     return send("POST", path, q.toString(QUrl::FullyEncoded).toLatin1(),
                 "application/x-www-form-urlencoded", headers);
+}
+
+QJsonObject HttpClient::waitForJob(const QString &jobId, int timeoutMs, int pollMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < timeoutMs) {
+        const QJsonObject job = get(u"jobs/"_qs + jobId + u'/').object();
+        const QString status = job[u"status"_qs].toString();
+        if (status == u"finished" || status == u"failed")
+            return job;
+        QTest::qWait(pollMs);
+    }
+    return {};
 }
 
 } // namespace qfc::test

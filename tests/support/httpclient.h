@@ -63,6 +63,10 @@ public:
 
     QUrl url(const QString &path) const;
 
+    // Polls GET jobs/<jobId>/ every `pollMs` until the job is finished or failed; the job, or
+    // an empty object after `timeoutMs`.
+    QJsonObject waitForJob(const QString &jobId, int timeoutMs, int pollMs = 200);
+
 private:
     QNetworkAccessManager m_nam;
     QUrl m_base;
