@@ -7,6 +7,7 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+#include <QThreadStorage>
 #include <QUrl>
 #include <QUrlQuery>
 
@@ -16,7 +17,10 @@ std::atomic<int> Database::s_instances{0};
 
 namespace {
 
-// Removes this thread's connections when the thread ends.
+// Removes this thread's connections when the thread ends. QThreadStorage deletes it while Qt still
+// counts the thread as running (a pool thread's data before QThreadPool lets go of it; the main
+// thread's when QCoreApplication is destroyed); a C++ thread_local would run later, at the
+// thread's very exit, possibly after the process exit has destroyed QtSql's connection registry.
 struct ThreadConnections
 {
     QStringList names;
@@ -33,7 +37,14 @@ struct ThreadConnections
     }
 };
 
-thread_local ThreadConnections t_connections;
+QThreadStorage<ThreadConnections *> s_connections;
+
+QStringList &threadConnectionNames()
+{
+    if (!s_connections.hasLocalData())
+        s_connections.setLocalData(new ThreadConnections);
+    return s_connections.localData()->names;
+}
 
 } // namespace
 
@@ -89,7 +100,7 @@ Database::Database(const QString &url, const QString &dataDir, int busyTimeoutMs
 Database::~Database()
 {
     const QString name = connectionName();
-    if (t_connections.names.removeAll(name) > 0) {
+    if (s_connections.hasLocalData() && s_connections.localData()->names.removeAll(name) > 0) {
         {
             QSqlDatabase db = QSqlDatabase::database(name, false);
             db.close();
@@ -140,7 +151,7 @@ QSqlDatabase Database::connection()
             return db;
     } else {
         QSqlDatabase db = QSqlDatabase::addDatabase(m_driver, name);
-        t_connections.names.append(name);
+        threadConnectionNames().append(name);
         if (m_dialect == Dialect::Sqlite) {
             QDir().mkpath(QFileInfo(m_sqlitePath).absolutePath());
             db.setDatabaseName(m_sqlitePath);
