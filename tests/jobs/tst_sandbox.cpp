@@ -494,11 +494,6 @@ void tst_Sandbox::childDiesWithParent()
 
 void tst_Sandbox::networkAllowed()
 {
-#if defined(__SANITIZE_ADDRESS__)
-    // Under AddressSanitizer this case crashes the test process as soon as slirp4netns is
-    // involved (not yet understood); the dev build runs it on every CI run.
-    QSKIP("not under AddressSanitizer (see the comment); covered by the dev build");
-#endif
     QString why;
     if (!qfc::platform::networkHelperAvailable(&why))
         QSKIP(qPrintable(u"no outbound network for confined processes: "_qs + why));
