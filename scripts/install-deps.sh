@@ -14,8 +14,10 @@ SERVER="cmake ninja-build g++ pkg-config git ca-certificates curl
 WORKER="libqgis-dev qgis-providers gdal-bin libgdal-dev"
 # Confinement of the worker.
 SANDBOX="bubblewrap libseccomp-dev iproute2 slirp4netns"
-# Servers the test suite starts itself.
-TESTSERVERS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15"
+# Servers the test suite starts itself (PostgreSQL, PostGIS; a D-Bus session with
+# gnome-keyring's Secret Service for the keychain key store, tests/api/tst_keychain.cpp).
+TESTSERVERS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15
+ dbus-daemon gnome-keyring libsecret-1-0"
 # BENCH: the benchmarks' tools (not needed to build, test or run QFC). bench/files/run.sh compares
 # QFC with Debian's nginx (ngx_http_dav_module built in) serving and accepting the same files; it
 # starts its own nginx (on a systemd host the package also enables the nginx service on port 80).

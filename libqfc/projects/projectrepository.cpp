@@ -66,6 +66,22 @@ QList<Project> readAll(db::Query &q)
     return out;
 }
 
+// The columns that project creation and the settings update both write.
+db::Query &bindSettings(db::Query &q, const Project &p)
+{
+    return q.bind(u":id"_qs, p.id)
+        .bind(u":owner"_qs, p.ownerId)
+        .bind(u":name"_qs, p.name)
+        .bind(u":description"_qs, p.description)
+        .bind(u":type"_qs, p.projectType)
+        .bind(u":public"_qs, p.isPublic)
+        .bind(u":featured"_qs, p.isFeatured)
+        .bind(u":ondemand"_qs, p.isAttachmentDownloadOnDemand)
+        .bind(u":restricted"_qs, p.hasRestrictedProjectfiles)
+        .bind(u":overwrite"_qs, p.overwriteConflicts)
+        .bind(u":keep"_qs, p.storageKeepVersions ? QVariant(*p.storageKeepVersions) : db::null());
+}
+
 } // namespace
 
 std::optional<Project> byId(const QSqlDatabase &db, const QString &id)
@@ -137,25 +153,15 @@ Project insert(const QSqlDatabase &db, Project p)
     if (p.createdAt == 0)
         p.createdAt = now;
     p.updatedAt = p.createdAt;
-    db::Query(db,
-              u"INSERT INTO projects (id, owner_id, name, description, project_type, "
-              "is_public, is_featured, is_attachment_download_on_demand, "
-              "has_restricted_projectfiles, overwrite_conflicts, packaging_offliner, "
-              "storage_keep_versions, created_at, updated_at) VALUES (:id, :owner, :name, "
-              ":description, :type, :public, :featured, :ondemand, :restricted, :overwrite, "
-              ":offliner, :keep, :created, :updated)"_qs)
-        .bind(u":id"_qs, p.id)
-        .bind(u":owner"_qs, p.ownerId)
-        .bind(u":name"_qs, p.name)
-        .bind(u":description"_qs, p.description)
-        .bind(u":type"_qs, p.projectType)
-        .bind(u":public"_qs, p.isPublic)
-        .bind(u":featured"_qs, p.isFeatured)
-        .bind(u":ondemand"_qs, p.isAttachmentDownloadOnDemand)
-        .bind(u":restricted"_qs, p.hasRestrictedProjectfiles)
-        .bind(u":overwrite"_qs, p.overwriteConflicts)
+    db::Query q(db,
+                u"INSERT INTO projects (id, owner_id, name, description, project_type, "
+                "is_public, is_featured, is_attachment_download_on_demand, "
+                "has_restricted_projectfiles, overwrite_conflicts, packaging_offliner, "
+                "storage_keep_versions, created_at, updated_at) VALUES (:id, :owner, :name, "
+                ":description, :type, :public, :featured, :ondemand, :restricted, :overwrite, "
+                ":offliner, :keep, :created, :updated)"_qs);
+    bindSettings(q, p)
         .bind(u":offliner"_qs, p.packagingOffliner)
-        .bind(u":keep"_qs, p.storageKeepVersions ? QVariant(*p.storageKeepVersions) : db::null())
         .bind(u":created"_qs, p.createdAt)
         .bind(u":updated"_qs, p.updatedAt)
         .exec();
@@ -164,25 +170,13 @@ Project insert(const QSqlDatabase &db, Project p)
 
 void updateSettings(const QSqlDatabase &db, const Project &p)
 {
-    db::Query(db,
-              u"UPDATE projects SET owner_id = :owner, name = :name, description = "
-              ":description, project_type = :type, is_public = :public, is_featured = "
-              ":featured, is_attachment_download_on_demand = :ondemand, "
-              "has_restricted_projectfiles = :restricted, overwrite_conflicts = :overwrite, "
-              "storage_keep_versions = :keep, updated_at = :updated WHERE id = :id"_qs)
-        .bind(u":id"_qs, p.id)
-        .bind(u":owner"_qs, p.ownerId)
-        .bind(u":name"_qs, p.name)
-        .bind(u":description"_qs, p.description)
-        .bind(u":type"_qs, p.projectType)
-        .bind(u":public"_qs, p.isPublic)
-        .bind(u":featured"_qs, p.isFeatured)
-        .bind(u":ondemand"_qs, p.isAttachmentDownloadOnDemand)
-        .bind(u":restricted"_qs, p.hasRestrictedProjectfiles)
-        .bind(u":overwrite"_qs, p.overwriteConflicts)
-        .bind(u":keep"_qs, p.storageKeepVersions ? QVariant(*p.storageKeepVersions) : db::null())
-        .bind(u":updated"_qs, clock::nowUs())
-        .exec();
+    db::Query q(db,
+                u"UPDATE projects SET owner_id = :owner, name = :name, description = "
+                ":description, project_type = :type, is_public = :public, is_featured = "
+                ":featured, is_attachment_download_on_demand = :ondemand, "
+                "has_restricted_projectfiles = :restricted, overwrite_conflicts = :overwrite, "
+                "storage_keep_versions = :keep, updated_at = :updated WHERE id = :id"_qs);
+    bindSettings(q, p).bind(u":updated"_qs, clock::nowUs()).exec();
 }
 
 void remove(const QSqlDatabase &db, const QString &id)

@@ -11,41 +11,6 @@
 
 using namespace qfc::test;
 
-namespace {
-
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Run qfcServer(const QStringList &args, const QByteArray &stdinData = {},
-              const QHash<QString, QString> &env = {})
-{
-    QProcess p;
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    for (const QString &k : e.keys())
-        if (k.startsWith(u"QFC_") && !k.startsWith(u"QFC_TEST_"))
-            e.remove(k);
-    e.insert(u"QFC_PASSWORD_ITERATIONS"_qs, u"1000"_qs);
-    e.insert(u"LANG"_qs, u"C.UTF-8"_qs);
-    e.remove(u"LC_ALL"_qs);
-    e.remove(u"LANGUAGE"_qs);
-    for (auto it = env.cbegin(); it != env.cend(); ++it)
-        e.insert(it.key(), it.value());
-    p.setProcessEnvironment(e);
-    p.start(serverBinary(), args);
-    p.waitForStarted();
-    p.write(stdinData);
-    p.closeWriteChannel();
-    p.waitForFinished(120000);
-    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
-
-} // namespace
-
 class tst_Cli final : public QObject
 {
     Q_OBJECT
@@ -111,37 +76,39 @@ private Q_SLOTS:
 
     void createUserReadsPasswordFromStdin()
     {
-        Run r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
-                                      u"--username"_qs, u"field-worker"_qs, u"--email"_qs,
-                                      u"fw@example.com"_qs}
-                              + dbArgs(),
-                          "long enough secret\n");
+        CommandRun r = runServerCommand(
+            QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(), u"--username"_qs,
+                        u"field-worker"_qs, u"--email"_qs, u"fw@example.com"_qs}
+                + dbArgs(),
+            "long enough secret\n");
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(r.out.contains(u"field-worker"_qs));
         // Taken names and addresses are refused.
-        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
-                                  u"--username"_qs, u"Field-Worker"_qs, u"--email"_qs,
-                                  u"x@example.com"_qs}
-                          + dbArgs(),
-                      "pw\n");
+        r = runServerCommand(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                         u"--username"_qs, u"Field-Worker"_qs, u"--email"_qs,
+                                         u"x@example.com"_qs}
+                                 + dbArgs(),
+                             "pw\n");
         QCOMPARE(r.exitCode, 1);
         QVERIFY(r.err.contains(u"taken"_qs));
-        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
-                                  u"--username"_qs, u"other"_qs, u"--email"_qs,
-                                  u"FW@example.com"_qs}
-                          + dbArgs(),
-                      "pw\n");
+        r = runServerCommand(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                         u"--username"_qs, u"other"_qs, u"--email"_qs,
+                                         u"FW@example.com"_qs}
+                                 + dbArgs(),
+                             "pw\n");
         QCOMPARE(r.exitCode, 1);
         // Bad input.
-        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
-                                  u"--username"_qs, u"1bad"_qs, u"--email"_qs, u"b@example.com"_qs}
-                          + dbArgs(),
-                      "pw\n");
+        r = runServerCommand(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                         u"--username"_qs, u"1bad"_qs, u"--email"_qs,
+                                         u"b@example.com"_qs}
+                                 + dbArgs(),
+                             "pw\n");
         QCOMPARE(r.exitCode, 2);
-        r = qfcServer(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
-                                  u"--username"_qs, u"nopw"_qs, u"--email"_qs, u"n@example.com"_qs}
-                          + dbArgs(),
-                      "");
+        r = runServerCommand(QStringList{u"createuser"_qs, u"--data-dir"_qs, m_dir.path(),
+                                         u"--username"_qs, u"nopw"_qs, u"--email"_qs,
+                                         u"n@example.com"_qs}
+                                 + dbArgs(),
+                             "");
         QCOMPARE(r.exitCode, 2);
 
         ServerProcess server(m_dir.path(), m_dbUrl);
@@ -165,17 +132,17 @@ private Q_SLOTS:
         QVERIFY(ini.open(QIODevice::WriteOnly));
         ini.write("[secrets]\nkey_file = keys/server.key\n");
         ini.close();
-        Run r = qfcServer(QStringList{u"createuser"_qs, u"--username"_qs, u"olga"_qs, u"--email"_qs,
-                                      u"o@example.com"_qs}
-                              + common,
-                          "long enough secret\n");
+        CommandRun r = runServerCommand(QStringList{u"createuser"_qs, u"--username"_qs, u"olga"_qs,
+                                                    u"--email"_qs, u"o@example.com"_qs}
+                                            + common,
+                                        "long enough secret\n");
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        r = qfcServer(QStringList{u"org"_qs, u"create"_qs, u"acme"_qs, u"--owner"_qs, u"olga"_qs}
-                      + common);
+        r = runServerCommand(
+            QStringList{u"org"_qs, u"create"_qs, u"acme"_qs, u"--owner"_qs, u"olga"_qs} + common);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        r = qfcServer(QStringList{u"secret"_qs, u"set"_qs, u"API_TOKEN"_qs, u"--org"_qs, u"acme"_qs}
-                          + common,
-                      "t0ken-value\n");
+        r = runServerCommand(
+            QStringList{u"secret"_qs, u"set"_qs, u"API_TOKEN"_qs, u"--org"_qs, u"acme"_qs} + common,
+            "t0ken-value\n");
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         const QFileInfo key(m_dir.filePath(u"keys/server.key"_qs));
         QVERIFY(key.exists());
@@ -183,7 +150,8 @@ private Q_SLOTS:
                      & ~(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser),
                  QFile::Permissions());
         QVERIFY(!QFile::exists(m_dir.filePath(u"secret.key"_qs)));
-        r = qfcServer(QStringList{u"secret"_qs, u"list"_qs, u"--org"_qs, u"acme"_qs} + common);
+        r = runServerCommand(QStringList{u"secret"_qs, u"list"_qs, u"--org"_qs, u"acme"_qs}
+                             + common);
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(u"API_TOKEN\tenvvar"_qs), qPrintable(r.out));
         QVERIFY(!r.out.contains(u"t0ken-value"_qs));
@@ -192,13 +160,13 @@ private Q_SLOTS:
         QTemporaryDir empty;
         const QStringList serve{u"serve"_qs, u"--data-dir"_qs, empty.path(), u"--listen"_qs,
                                 u"127.0.0.1:0"_qs};
-        r = qfcServer(serve, {}, {{u"QFC_SECRETS_KEY_STORE"_qs, u"vault"_qs}});
+        r = runServerCommand(serve, {}, {{u"QFC_SECRETS_KEY_STORE"_qs, u"vault"_qs}});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(u"secrets/key_store is file or keychain"_qs), qPrintable(r.err));
         QVERIFY(!QFile::exists(empty.filePath(u"qfc.sqlite3"_qs)));
         if (qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS"))
             QSKIP("a D-Bus session exists here: the keychain may be usable");
-        r = qfcServer(serve, {}, {{u"QFC_SECRETS_KEY_STORE"_qs, u"keychain"_qs}});
+        r = runServerCommand(serve, {}, {{u"QFC_SECRETS_KEY_STORE"_qs, u"keychain"_qs}});
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.err.contains(u"OS keychain"_qs) && r.err.contains(u"key_store=file"_qs),
                  qPrintable(r.err));
@@ -243,11 +211,11 @@ private Q_SLOTS:
 
     void createSuperuserBeforeFirstStart()
     {
-        const Run r = qfcServer(QStringList{u"createsuperuser"_qs, u"--data-dir"_qs, m_dir.path(),
-                                            u"--username"_qs, u"boss"_qs, u"--email"_qs,
-                                            u"boss@example.com"_qs}
-                                    + dbArgs(),
-                                "boss secret\n");
+        const CommandRun r = runServerCommand(
+            QStringList{u"createsuperuser"_qs, u"--data-dir"_qs, m_dir.path(), u"--username"_qs,
+                        u"boss"_qs, u"--email"_qs, u"boss@example.com"_qs}
+                + dbArgs(),
+            "boss secret\n");
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         ServerProcess server(m_dir.path(), m_dbUrl);
         QVERIFY2(server.start(), qPrintable(server.output()));
@@ -261,25 +229,26 @@ private Q_SLOTS:
 
     void migrateDryRunThenApply()
     {
-        Run r = qfcServer(
+        CommandRun r = runServerCommand(
             QStringList{u"migrate"_qs, u"--dry-run"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(u"would apply 0001_accounts"_qs), qPrintable(r.out));
-        r = qfcServer(QStringList{u"migrate"_qs, u"--dry-run"_qs, u"--data-dir"_qs, m_dir.path()}
-                      + dbArgs());
+        r = runServerCommand(
+            QStringList{u"migrate"_qs, u"--dry-run"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
         QVERIFY(r.out.contains(u"would apply 0001_accounts"_qs)); // the dry run changed nothing
-        r = qfcServer(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
+        r = runServerCommand(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains(u"applied 0001_accounts"_qs));
-        r = qfcServer(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
+        r = runServerCommand(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs());
         QVERIFY(r.out.contains(u"up to date"_qs));
     }
 
     void refusesNewerSchema()
     {
-        QVERIFY(qfcServer(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs())
-                    .exitCode
-                == 0);
+        QVERIFY(
+            runServerCommand(QStringList{u"migrate"_qs, u"--data-dir"_qs, m_dir.path()} + dbArgs())
+                .exitCode
+            == 0);
         // Simulate a newer qfc-server having migrated this database.
         {
             const QString url = m_dbUrl.isEmpty() ? u"sqlite:qfc.sqlite3"_qs : m_dbUrl;
@@ -319,7 +288,7 @@ private Q_SLOTS:
         QHash<QString, QString> env;
         if (!envName.isEmpty())
             env.insert(envName, u"x"_qs);
-        const Run r = qfcServer(
+        const CommandRun r = runServerCommand(
             {u"serve"_qs, u"--data-dir"_qs, m_dir.path(), u"--listen"_qs, u"127.0.0.1:0"_qs}, {},
             env);
         QCOMPARE(r.exitCode, 2);
@@ -329,16 +298,16 @@ private Q_SLOTS:
 
     void helpVersionAndSettings()
     {
-        Run r = qfcServer({u"--version"_qs});
+        CommandRun r = runServerCommand({u"--version"_qs});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.startsWith(u"qfc-server "_qs));
-        r = qfcServer({u"--help"_qs});
+        r = runServerCommand({u"--help"_qs});
         QCOMPARE(r.exitCode, 0);
         for (const char *word : {"serve", "migrate", "createuser", "--data-dir", "--database-url"})
             QVERIFY2(r.out.contains(QString::fromLatin1(word)), word);
-        r = qfcServer({u"--help-settings"_qs});
+        r = runServerCommand({u"--help-settings"_qs});
         QVERIFY(r.out.contains(u"QFC_MAX_BODY_BYTES"_qs));
-        r = qfcServer({u"frobnicate"_qs});
+        r = runServerCommand({u"frobnicate"_qs});
         QCOMPARE(r.exitCode, 2);
     }
 
@@ -355,7 +324,7 @@ private Q_SLOTS:
     {
         QFETCH(QString, lang);
         QFETCH(QString, expected);
-        const Run r = qfcServer({u"--help"_qs}, {}, {{u"LANG"_qs, lang}});
+        const CommandRun r = runServerCommand({u"--help"_qs}, {}, {{u"LANG"_qs, lang}});
         QVERIFY2(r.out.contains(expected), qPrintable(r.out));
     }
 };

@@ -14,6 +14,31 @@
 
 namespace qfc::test {
 
+CommandRun runServerCommand(const QStringList &args, const QByteArray &stdinData,
+                            const QHash<QString, QString> &env)
+{
+    QProcess p;
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    const QStringList keys = e.keys();
+    for (const QString &k : keys)
+        if (k.startsWith(u"QFC_") && !k.startsWith(u"QFC_TEST_"))
+            e.remove(k);
+    e.insert(u"QFC_PASSWORD_ITERATIONS"_qs, u"1000"_qs);
+    e.insert(u"LANG"_qs, u"C.UTF-8"_qs);
+    e.remove(u"LC_ALL"_qs);
+    e.remove(u"LANGUAGE"_qs);
+    for (auto it = env.cbegin(); it != env.cend(); ++it)
+        e.insert(it.key(), it.value());
+    p.setProcessEnvironment(e);
+    p.start(serverBinary(), args);
+    p.waitForStarted();
+    p.write(stdinData);
+    p.closeWriteChannel();
+    p.waitForFinished(120000);
+    return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
 TestServer::TestServer(const QHash<QString, QString> &settings)
 {
     QHash<QString, QString> s{

@@ -45,6 +45,18 @@ private:
     QString m_adminPassword;
 };
 
+// One qfc-server command (createuser, secret, ...) run to its end as an operator would: the
+// QFC_* settings of the test's own environment removed, few password iterations, `env` added,
+// `stdinData` written to its standard input.
+struct CommandRun
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+CommandRun runServerCommand(const QStringList &args, const QByteArray &stdinData = {},
+                            const QHash<QString, QString> &env = {});
+
 // A real qfc-server process (the README's command path): `serve` on a free port of 127.0.0.1.
 class ServerProcess
 {
