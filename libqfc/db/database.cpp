@@ -17,6 +17,17 @@ std::atomic<int> Database::s_instances{0};
 
 namespace {
 
+// Closes and forgets one connection of the calling thread.
+void removeConnection(const QString &name)
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(name, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+}
+
 // Removes this thread's connections when the thread ends. QThreadStorage deletes it while Qt still
 // counts the thread as running (a pool thread's data before QThreadPool lets go of it; the main
 // thread's when QCoreApplication is destroyed); a C++ thread_local would run later, at the
@@ -26,14 +37,8 @@ struct ThreadConnections
     QStringList names;
     ~ThreadConnections()
     {
-        for (const QString &name : std::as_const(names)) {
-            {
-                QSqlDatabase db = QSqlDatabase::database(name, false);
-                if (db.isOpen())
-                    db.close();
-            }
-            QSqlDatabase::removeDatabase(name);
-        }
+        for (const QString &name : std::as_const(names))
+            removeConnection(name);
     }
 };
 
@@ -100,13 +105,8 @@ Database::Database(const QString &url, const QString &dataDir, int busyTimeoutMs
 Database::~Database()
 {
     const QString name = connectionName();
-    if (s_connections.hasLocalData() && s_connections.localData()->names.removeAll(name) > 0) {
-        {
-            QSqlDatabase db = QSqlDatabase::database(name, false);
-            db.close();
-        }
-        QSqlDatabase::removeDatabase(name);
-    }
+    if (s_connections.hasLocalData() && s_connections.localData()->names.removeAll(name) > 0)
+        removeConnection(name);
 }
 
 QString Database::connectionName() const

@@ -14,10 +14,13 @@
 
 namespace qfc::test {
 
-CommandRun runServerCommand(const QStringList &args, const QByteArray &stdinData,
-                            const QHash<QString, QString> &env)
+namespace {
+
+// The environment of a qfc-server process started by a test: the QFC_* settings of the test's
+// own environment removed (QFC_TEST_* kept), few password iterations, the English messages the
+// tests read, then `env`.
+QProcessEnvironment serverEnvironment(const QHash<QString, QString> &env)
 {
-    QProcess p;
     QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
     const QStringList keys = e.keys();
     for (const QString &k : keys)
@@ -29,7 +32,16 @@ CommandRun runServerCommand(const QStringList &args, const QByteArray &stdinData
     e.remove(u"LANGUAGE"_qs);
     for (auto it = env.cbegin(); it != env.cend(); ++it)
         e.insert(it.key(), it.value());
-    p.setProcessEnvironment(e);
+    return e;
+}
+
+} // namespace
+
+CommandRun runServerCommand(const QStringList &args, const QByteArray &stdinData,
+                            const QHash<QString, QString> &env)
+{
+    QProcess p;
+    p.setProcessEnvironment(serverEnvironment(env));
     p.start(serverBinary(), args);
     p.waitForStarted();
     p.write(stdinData);
@@ -110,17 +122,7 @@ ServerProcess::ServerProcess(const QString &dataDir, const QString &databaseUrl,
     m_process.setProgram(serverBinary());
     m_process.setArguments(args);
     m_process.setProcessChannelMode(QProcess::MergedChannels);
-    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
-    for (const QString &k : e.keys())
-        if (k.startsWith(u"QFC_") && !k.startsWith(u"QFC_TEST_"))
-            e.remove(k);
-    e.insert(u"QFC_PASSWORD_ITERATIONS"_qs, u"1000"_qs);
-    e.insert(u"LANG"_qs, u"C.UTF-8"_qs); // the tests read the English announcements
-    e.remove(u"LC_ALL"_qs);
-    e.remove(u"LANGUAGE"_qs);
-    for (auto it = env.cbegin(); it != env.cend(); ++it)
-        e.insert(it.key(), it.value());
-    m_process.setProcessEnvironment(e);
+    m_process.setProcessEnvironment(serverEnvironment(env));
 }
 
 ServerProcess::~ServerProcess()
